@@ -1,0 +1,53 @@
+"""The public Python API of ``content``: blocks, text helpers, the course library format.
+
+Other apps import from here, never from the modules behind it. ``content`` knows nothing
+of courses or learners.
+"""
+
+from content.blocks import (
+    RICH_TEXT_FEATURES,
+    LessonStreamBlock,
+    QuestionStreamBlock,
+)
+from content.library.format import (
+    FORMAT_VERSION,
+    LIBRARY_ROOT,
+    ContentsEntry,
+    CourseFolder,
+    LibraryError,
+    MediaResolver,
+    block_from_file,
+    block_to_file,
+    dump_yaml,
+    list_course_folders,
+    read_course_folder,
+    write_yaml,
+)
+from content.library.media import (
+    document_for_file,
+    export_media,
+    image_for_file,
+)
+from content.text import normalize_text
+
+__all__ = [
+    "FORMAT_VERSION",
+    "LIBRARY_ROOT",
+    "RICH_TEXT_FEATURES",
+    "ContentsEntry",
+    "CourseFolder",
+    "LessonStreamBlock",
+    "LibraryError",
+    "MediaResolver",
+    "QuestionStreamBlock",
+    "block_from_file",
+    "block_to_file",
+    "document_for_file",
+    "dump_yaml",
+    "export_media",
+    "image_for_file",
+    "list_course_folders",
+    "normalize_text",
+    "read_course_folder",
+    "write_yaml",
+]

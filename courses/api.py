@@ -1,0 +1,169 @@
+"""The public Python API of ``courses``. Other apps, views, commands and tasks use this,
+never the models directly, to change course pages or the curriculum.
+
+Writes are keyword-only and idempotent where they set up the site, so start-up and tests
+can call them any number of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils.translation import gettext as _
+from wagtail.models import (
+    GroupApprovalTask,
+    GroupPagePermission,
+    Page,
+    Site,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
+
+from courses.curriculum import (
+    DATA_DIR,
+    CredentialProgress,
+    credential_progress,
+    load_framework_file,
+)
+from courses.library import ImportReport, export_course, import_library
+from courses.models import (
+    AssessmentKind,
+    AssessmentPage,
+    CatalogPage,
+    CoursePage,
+    CredentialRule,
+    Framework,
+    HomePage,
+    LessonPage,
+    Module,
+    UnitPage,
+)
+from courses.selectors import (
+    catalog_courses,
+    catalog_filters,
+    course_outline,
+    flat_steps,
+    lesson_navigation,
+)
+
+__all__ = [
+    "AssessmentKind",
+    "AssessmentPage",
+    "CatalogPage",
+    "CoursePage",
+    "CredentialProgress",
+    "CredentialRule",
+    "Framework",
+    "HomePage",
+    "ImportReport",
+    "LessonPage",
+    "Module",
+    "UnitPage",
+    "assign_asesores",
+    "catalog_courses",
+    "catalog_filters",
+    "course_outline",
+    "credential_progress",
+    "ensure_review_workflow",
+    "ensure_site",
+    "export_course",
+    "flat_steps",
+    "grant_catalog_permissions",
+    "import_library",
+    "lesson_navigation",
+    "load_curriculum",
+]
+
+REVIEW_WORKFLOW_NAME = "Revisión pedagógica"
+
+
+@transaction.atomic
+def ensure_site(*, hostname: str = "localhost", port: int = 80) -> tuple[HomePage, CatalogPage]:
+    """The page tree every Aula site has: a home page at the site root and the catalog at
+    ``/cursos/``. Replaces Wagtail's placeholder welcome page on a fresh database."""
+    root = Page.get_first_root_node()
+    home = HomePage.objects.first()
+    if home is None:
+        home = HomePage(
+            title="Aula",
+            slug="inicio",
+            draft_title="Aula",
+            intro=_("<p>Estudie la primaria, la secundaria y más, desde su casa y en español.</p>"),
+        )
+        root.add_child(instance=home)
+        home.save_revision(log_action=False).publish(log_action=False)
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(
+            hostname=hostname, port=port, root_page=home, is_default_site=True, site_name="Aula"
+        )
+    elif site.root_page_id != home.pk:
+        site.root_page = home
+        site.site_name = site.site_name or "Aula"
+        site.save()
+    # Wagtail's migrations create a "Welcome to your new Wagtail site!" page; drop it.
+    root.get_children().exclude(pk=home.pk).filter(
+        content_type__model="page", content_type__app_label="wagtailcore"
+    ).delete()
+    catalog = CatalogPage.objects.first()
+    if catalog is None:
+        catalog = CatalogPage(
+            title=_("Cursos"),
+            slug="cursos",
+            intro=_("<p>Elija un curso. Todos son gratuitos y en español.</p>"),
+        )
+        home.add_child(instance=catalog)
+        catalog.save_revision(log_action=False).publish(log_action=False)
+    return home, catalog
+
+
+@transaction.atomic
+def grant_catalog_permissions(*, group: Group, codenames: Iterable[str]) -> None:
+    """Give ``group`` exactly these page permissions on the catalog (and so on every
+    course). Asesores' permissions are further limited to their own courses by
+    ``CoursePermissionTester``."""
+    catalog = CatalogPage.objects.get()
+    wanted = set(codenames)
+    current = GroupPagePermission.objects.filter(group=group, page=catalog)
+    current.exclude(permission__codename__in=wanted).delete()
+    have = set(current.values_list("permission__codename", flat=True))
+    for codename in sorted(wanted - have):
+        GroupPagePermission.objects.create(
+            group=group,
+            page=catalog,
+            permission=Permission.objects.get(
+                content_type__app_label="wagtailcore", codename=codename
+            ),
+        )
+
+
+@transaction.atomic
+def ensure_review_workflow(*, reviewers: Group) -> Workflow:
+    """The "Revisión pedagógica" moderation workflow on the catalog: changes to any course
+    are approved by ``reviewers`` before they are published."""
+    task, _created = GroupApprovalTask.objects.get_or_create(name=REVIEW_WORKFLOW_NAME)
+    task.groups.set([reviewers])
+    workflow, _created = Workflow.objects.get_or_create(name=REVIEW_WORKFLOW_NAME)
+    if not workflow.active:
+        workflow.active = True
+        workflow.save(update_fields=["active"])
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
+    catalog = CatalogPage.objects.get()
+    WorkflowPage.objects.update_or_create(page=catalog, defaults={"workflow": workflow})
+    return workflow
+
+
+def load_curriculum(*, path: Path | None = None, update: bool = True) -> Framework:
+    """Load a curriculum framework from a data file (default: MEVyT)."""
+    return load_framework_file(path or DATA_DIR / "mevyt.yaml", update=update)
+
+
+@transaction.atomic
+def assign_asesores(*, course: CoursePage, users: Iterable) -> None:
+    """Set who may edit ``course`` (besides coordinators and administrators)."""
+    course.asesores.set(list(users))
+    course.asesores.commit()

@@ -1,0 +1,495 @@
+"""The course library importer and exporter: library folders ↔ course pages.
+
+Importing is idempotent: pages are matched by slug (the course under the catalog, its
+units, lessons and assessments anywhere in that course), changed only when their content
+differs, and never duplicated. The whole import runs in one transaction and every block is
+validated with the same rules as the editor, so a bad file leaves nothing half-imported
+and the error names the file and the field.
+
+Exporting writes the canonical form of the format; importing a canonical folder and
+exporting it again gives back identical files.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Page
+
+from content.api import (
+    FORMAT_VERSION,
+    LIBRARY_ROOT,
+    ContentsEntry,
+    CourseFolder,
+    LibraryError,
+    MediaResolver,
+    block_from_file,
+    block_to_file,
+    document_for_file,
+    export_media,
+    image_for_file,
+    list_course_folders,
+    read_course_folder,
+    write_yaml,
+)
+from courses.models import (
+    AssessmentKind,
+    AssessmentPage,
+    CatalogPage,
+    CoursePage,
+    Framework,
+    LessonPage,
+    UnitPage,
+)
+
+PAGE_TYPES: dict[str, type[Page]] = {
+    "unit": UnitPage,
+    "lesson": LessonPage,
+    "assessment": AssessmentPage,
+}
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _ImportMedia(MediaResolver):
+    def __init__(self, folder: CourseFolder):
+        self.folder = folder
+        self.source = folder.path / "course.yaml"
+
+    def use(self, source: Path) -> _ImportMedia:
+        self.source = source
+        return self
+
+    def image_id(self, path: str, where: str) -> int:
+        return image_for_file(
+            course_key=self.folder.slug,
+            folder=self.folder.path,
+            rel_path=path,
+            source=self.source,
+            field=where,
+        ).pk
+
+    def document_id(self, path: str, where: str) -> int:
+        return document_for_file(
+            course_key=self.folder.slug,
+            folder=self.folder.path,
+            rel_path=path,
+            source=self.source,
+            field=where,
+        ).pk
+
+
+def _first_error(error: ValidationError, prefix: str) -> tuple[str, str]:
+    """The first (field path, message) inside a possibly nested block validation error."""
+    block_errors = getattr(error, "block_errors", None)
+    if block_errors:
+        items = block_errors.items() if isinstance(block_errors, dict) else enumerate(block_errors)
+        for key, nested in items:
+            if nested:
+                return _first_error(nested, f"{prefix}.{key}" if prefix else str(key))
+    non_block = getattr(error, "non_block_errors", None)
+    if non_block:
+        return prefix, " ".join(str(m) for e in non_block for m in e.messages)
+    return prefix, " ".join(str(m) for m in error.messages)
+
+
+def _stream(
+    page_class: type[Page],
+    field_name: str,
+    data: list,
+    *,
+    folder: CourseFolder,
+    file: Path,
+    where: str,
+    seed: str,
+    media: _ImportMedia,
+) -> list[dict]:
+    """File blocks → validated, normalized raw StreamField data."""
+    stream_block = page_class._meta.get_field(field_name).stream_block
+
+    def error(field_path: str, message: str) -> LibraryError:
+        return LibraryError(file, field_path, message)
+
+    raw = block_from_file(
+        stream_block, data, media=media.use(file), where=where, id_seed=seed, error=error
+    )
+    value = stream_block.to_python(raw)
+    for index, child in enumerate(value):
+        try:
+            child.block.clean(child.value)
+        except ValidationError as exc:
+            path, message = _first_error(exc, f"{where}[{index}].value")
+            raise LibraryError(file, path, message) from None
+    if stream_block.meta.min_num and len(value) < stream_block.meta.min_num:
+        raise LibraryError(file, where, _("Hace falta al menos un bloque."))
+    return stream_block.get_prep_value(value)
+
+
+def _current_raw(page: Page, field_name: str) -> list[dict]:
+    stream_block = page._meta.get_field(field_name).stream_block
+    return stream_block.get_prep_value(getattr(page, field_name))
+
+
+def _apply(page: Page, values: dict[str, Any], stream_fields: dict[str, list], file: Path) -> bool:
+    """Set ``values`` on ``page`` and publish a revision, if anything differs."""
+    changed = (
+        any(getattr(page, k) != v for k, v in values.items())
+        or any(_current_raw(page, k) != v for k, v in stream_fields.items())
+        or not page.live
+    )
+    if not changed:
+        return False
+    for key, value in values.items():
+        setattr(page, key, value)
+    for key, raw in stream_fields.items():
+        setattr(page, key, page._meta.get_field(key).stream_block.to_python(raw))
+    try:
+        page.full_clean()
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise LibraryError(file, name, " ".join(messages)) from None
+    page.save_revision(log_action=False).publish(log_action=False)
+    return True
+
+
+def _resolve_curriculum(folder: CourseFolder):
+    manifest = folder.manifest
+    file = folder.path / "course.yaml"
+    framework = Framework.objects.filter(key=manifest["framework"]).first()
+    if framework is None:
+        raise LibraryError(
+            file,
+            "framework",
+            _("El marco curricular «%(key)s» no está cargado (python manage.py load_curriculum).")
+            % {"key": manifest["framework"]},
+        )
+    level = framework.levels.filter(key=manifest["level"]).first()
+    if level is None:
+        raise LibraryError(
+            file, "level", _("Nivel desconocido «%(key)s».") % {"key": manifest["level"]}
+        )
+    module = framework.modules.filter(key=manifest["module"]).first()
+    if module is None:
+        raise LibraryError(
+            file, "module", _("Módulo desconocido «%(key)s».") % {"key": manifest["module"]}
+        )
+    if module.level_id and module.level_id != level.pk:
+        raise LibraryError(
+            file,
+            "level",
+            _("El módulo «%(module)s» es de nivel %(level)s.")
+            % {"module": module.key, "level": module.level.key},
+        )
+    return module, level
+
+
+def _place(
+    page_class: type[Page], slug: str, parent: Page, course: CoursePage, file: Path
+) -> tuple[Page, bool]:
+    """The page of this slug in the course, moved under ``parent`` if needed, or a new
+    unpublished one. Returns (page, created)."""
+    existing = Page.objects.descendant_of(course).filter(slug=slug).first()
+    if existing is None:
+        page = page_class(title=slug, slug=slug, live=False)
+        if page_class is AssessmentPage:
+            page.questions = []
+        parent.add_child(instance=page)
+        return page, True
+    page = existing.specific
+    if not isinstance(page, page_class):
+        raise LibraryError(
+            file,
+            "slug",
+            _("En el curso ya hay una página «%(slug)s» de otro tipo (%(type)s).")
+            % {"slug": slug, "type": page._meta.verbose_name},
+        )
+    if page.get_parent().pk != parent.pk:
+        page.move(parent, pos="last-child")
+        page.refresh_from_db()
+    return page, False
+
+
+def _sync_order(parent: Page, slugs: list[str]) -> None:
+    children = list(parent.get_children())
+    wanted = [c for slug in slugs for c in children if c.slug == slug]
+    others = [c for c in children if c.slug not in slugs]
+    if [c.pk for c in children] == [c.pk for c in wanted + others]:
+        return
+    for child in wanted + others:
+        Page.objects.get(pk=child.pk).move(parent, pos="last-child")
+
+
+def _import_pages(
+    entries: list[ContentsEntry],
+    parent: Page,
+    course: CoursePage,
+    folder: CourseFolder,
+    media: _ImportMedia,
+    report: ImportReport,
+) -> None:
+    for entry in entries:
+        page_class = PAGE_TYPES[entry.kind]
+        file = (
+            folder.path / "course.yaml"
+            if entry.kind == "unit"
+            else folder.file_for(entry.kind, entry.slug)
+        )
+        page, created = _place(page_class, entry.slug, parent, course, file)
+        seed = f"{folder.slug}/{entry.slug}"
+        if entry.kind == "unit":
+            values = {"title": entry.title, "summary": entry.summary}
+            streams: dict[str, list] = {}
+        elif entry.kind == "lesson":
+            data = folder.lessons[entry.slug]
+            values = {
+                "title": data["title"],
+                "summary": data.get("summary", ""),
+                "estimated_minutes": data["estimated_minutes"],
+                "required": data.get("required", True),
+            }
+            streams = {
+                "body": _stream(
+                    LessonPage,
+                    "body",
+                    data["body"],
+                    folder=folder,
+                    file=file,
+                    where="body",
+                    seed=f"{seed}/body",
+                    media=media,
+                )
+            }
+        else:
+            data = folder.assessments[entry.slug]
+            if data["kind"] not in AssessmentKind.values:
+                raise LibraryError(
+                    file,
+                    "kind",
+                    _("Debe ser uno de: %(kinds)s.") % {"kinds": ", ".join(AssessmentKind.values)},
+                )
+            values = {
+                "title": data["title"],
+                "kind": data["kind"],
+                "pass_mark": data["pass_mark"],
+                "max_attempts": data.get("max_attempts"),
+                "intro": data.get("intro", ""),
+            }
+            streams = {
+                "questions": _stream(
+                    AssessmentPage,
+                    "questions",
+                    data["questions"],
+                    folder=folder,
+                    file=file,
+                    where="questions",
+                    seed=f"{seed}/questions",
+                    media=media,
+                )
+            }
+        changed = _apply(page, values, streams, file)
+        label = f"{folder.slug}/{entry.slug}"
+        (report.created if created else report.updated if changed else report.unchanged).append(
+            label
+        )
+        if entry.kind == "unit":
+            _import_pages(entry.children, page, course, folder, media, report)
+            _sync_order(page, [c.slug for c in entry.children])
+    _sync_order(parent, [e.slug for e in entries])
+
+
+def _import_course(
+    folder: CourseFolder, catalog: CatalogPage, report: ImportReport, only_new: bool
+) -> None:
+    manifest = folder.manifest
+    file = folder.path / "course.yaml"
+    course = CoursePage.objects.child_of(catalog).filter(slug=folder.slug).first()
+    if course is not None and only_new:
+        report.skipped.append(folder.slug)
+        return
+    module, level = _resolve_curriculum(folder)
+    media = _ImportMedia(folder)
+    created = course is None
+    if created:
+        course = CoursePage(
+            title=manifest["title"], slug=folder.slug, summary=manifest["summary"], live=False
+        )
+        catalog.add_child(instance=course)
+    course = course.specific
+    _import_pages(folder.contents, course, course, folder, media, report)
+    final = manifest.get("final_assessment")
+    cover = None
+    if manifest.get("cover"):
+        cover = image_for_file(
+            course_key=folder.slug,
+            folder=folder.path,
+            rel_path=manifest["cover"],
+            alt=manifest.get("cover_alt", ""),
+            source=file,
+            field="cover",
+        )
+    outcomes = [
+        {"type": "outcome", "value": text, "id": f"{folder.slug}-outcome-{index}"}
+        for index, text in enumerate(manifest.get("outcomes") or [])
+    ]
+    values = {
+        "title": manifest["title"],
+        "summary": manifest["summary"],
+        "description": manifest.get("description", ""),
+        "module": module,
+        "level": level,
+        "estimated_hours": manifest["estimated_hours"],
+        "cover_image": cover,
+        "final_assessment": (
+            AssessmentPage.objects.descendant_of(course).get(slug=final) if final else None
+        ),
+    }
+    changed = _apply(course, values, {"outcomes": outcomes}, file)
+    (report.created if created else report.updated if changed else report.unchanged).append(
+        folder.slug
+    )
+    known = {e.slug for e in _walk(folder.contents)}
+    for extra in Page.objects.descendant_of(course).exclude(slug__in=known):
+        report.warnings.append(
+            _("%(course)s: la página «%(slug)s» no está en la biblioteca; se dejó como está.")
+            % {"course": folder.slug, "slug": extra.slug}
+        )
+
+
+def _walk(entries: list[ContentsEntry]):
+    for entry in entries:
+        yield entry
+        yield from _walk(entry.children)
+
+
+def import_library(
+    *, root: Path = LIBRARY_ROOT, slugs: list[str] | None = None, only_new: bool = False
+) -> ImportReport:
+    """Import every course folder under ``root`` (or only ``slugs``), all or nothing."""
+    paths = list_course_folders(root)
+    if slugs:
+        unknown = sorted(set(slugs) - {p.name for p in paths})
+        if unknown:
+            raise LibraryError(root / unknown[0], "", _("No existe esa carpeta de curso."))
+        paths = [p for p in paths if p.name in slugs]
+    folders = [read_course_folder(path) for path in paths]
+    catalog = CatalogPage.objects.first()
+    if catalog is None:
+        raise LibraryError(root, "", _("No hay catálogo de cursos: ejecute primero «bootstrap»."))
+    report = ImportReport()
+    with transaction.atomic():
+        for folder in folders:
+            _import_course(folder, catalog, report, only_new)
+    return report
+
+
+# --- Export --------------------------------------------------------------------------------
+
+
+class _ExportMedia(MediaResolver):
+    def __init__(self, course_key: str, folder: Path):
+        self.course_key = course_key
+        self.folder = folder
+
+    def image_path(self, pk: int) -> str:
+        return export_media(
+            get_image_model().objects.get(pk=pk), course_key=self.course_key, folder=self.folder
+        )
+
+    def document_path(self, pk: int) -> str:
+        return export_media(
+            get_document_model().objects.get(pk=pk), course_key=self.course_key, folder=self.folder
+        )
+
+
+def _contents(parent: Page, folder: Path, media: _ExportMedia) -> list[dict]:
+    entries: list[dict] = []
+    for child in parent.get_children().specific():
+        if isinstance(child, UnitPage):
+            entries.append(
+                {
+                    "unit": child.slug,
+                    "title": child.title,
+                    "summary": child.summary,
+                    "contents": _contents(child, folder, media),
+                }
+            )
+        elif isinstance(child, LessonPage):
+            entries.append({"lesson": child.slug})
+            write_yaml(
+                folder / "lessons" / f"{child.slug}.yaml",
+                {
+                    "format": FORMAT_VERSION,
+                    "slug": child.slug,
+                    "title": child.title,
+                    "summary": child.summary,
+                    "estimated_minutes": child.estimated_minutes,
+                    "required": child.required,
+                    "body": block_to_file(
+                        LessonPage.body.field.stream_block, _current_raw(child, "body"), media=media
+                    ),
+                },
+            )
+        elif isinstance(child, AssessmentPage):
+            entries.append({"assessment": child.slug})
+            write_yaml(
+                folder / "assessments" / f"{child.slug}.yaml",
+                {
+                    "format": FORMAT_VERSION,
+                    "slug": child.slug,
+                    "title": child.title,
+                    "kind": child.kind,
+                    "pass_mark": child.pass_mark,
+                    "max_attempts": child.max_attempts,
+                    "intro": child.intro,
+                    "questions": block_to_file(
+                        AssessmentPage.questions.field.stream_block,
+                        _current_raw(child, "questions"),
+                        media=media,
+                    ),
+                },
+            )
+    return entries
+
+
+def export_course(*, course: CoursePage, root: Path) -> Path:
+    """Write ``course`` (its published content) as a library folder under ``root``,
+    replacing any folder of the same slug."""
+    folder = root / course.slug
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    media = _ExportMedia(course.slug, folder)
+    level = course.level or (course.module.level if course.module else None)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "slug": course.slug,
+        "title": course.title,
+        "summary": course.summary,
+        "description": course.description,
+        "framework": course.module.framework.key if course.module else "",
+        "level": level.key if level else "",
+        "module": course.module.key if course.module else "",
+        "estimated_hours": course.estimated_hours,
+        "outcomes": [block.value for block in course.outcomes],
+        "cover": media.image_path(course.cover_image_id) if course.cover_image_id else None,
+        "cover_alt": course.cover_image.description if course.cover_image_id else "",
+        "final_assessment": course.final_assessment.slug if course.final_assessment_id else None,
+        "contents": _contents(course, folder, media),
+    }
+    write_yaml(folder / "course.yaml", manifest)
+    return folder

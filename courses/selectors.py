@@ -1,0 +1,160 @@
+"""Read-only queries for course pages. Each runs a fixed number of SQL queries, whatever
+the number of courses or lessons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+from django.http import QueryDict
+from wagtail.images import get_image_model
+from wagtail.models import Page
+
+from content.api import normalize_text
+from courses.models import (
+    AssessmentPage,
+    CatalogPage,
+    CoursePage,
+    Eje,
+    LessonPage,
+    Level,
+    Module,
+    UnitPage,
+)
+
+
+@dataclass
+class CatalogFilters:
+    q: str = ""
+    level: Level | None = None
+    eje: Eje | None = None
+    module: Module | None = None
+    levels: list[Level] = field(default_factory=list)
+    ejes: list[Eje] = field(default_factory=list)
+    modules: list[Module] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.level or self.eje or self.module)
+
+
+def _pick(options, key: str):
+    return next((option for option in options if option.key == key), None) if key else None
+
+
+def catalog_filters(params: QueryDict) -> CatalogFilters:
+    """The catalog's filter choices (only those that some live course uses) and the
+    current selection from the query string. Unknown values are ignored, not errors."""
+    modules = list(
+        Module.objects.filter(courses__live=True)
+        .select_related("level", "eje")
+        .distinct()
+        .order_by("level__sort_order", "name")
+    )
+    levels = list(Level.objects.filter(pk__in=CoursePage.objects.live().values("level")))
+    ejes = sorted({m.eje for m in modules if m.eje}, key=lambda e: (e.sort_order, e.name))
+    return CatalogFilters(
+        q=params.get("q", "").strip()[:100],
+        level=_pick(levels, params.get("nivel", "")),
+        eje=_pick(ejes, params.get("eje", "")),
+        module=_pick(modules, params.get("modulo", "")),
+        levels=levels,
+        ejes=ejes,
+        modules=modules,
+    )
+
+
+# Must match the {% image %} filter in templates/courses/catalog_page.html.
+CATALOG_COVER_FILTER = "fill-320x180|format-webp"
+
+
+def catalog_courses(*, catalog: CatalogPage, filters: CatalogFilters) -> list[CoursePage]:
+    courses = (
+        CoursePage.objects.live()
+        .public()
+        .child_of(catalog)
+        .select_related("module__level", "module__eje", "level")
+        .prefetch_related(
+            Prefetch(
+                "cover_image",
+                queryset=get_image_model().objects.prefetch_renditions(CATALOG_COVER_FILTER),
+            )
+        )
+    )
+    if filters.level:
+        courses = courses.filter(level=filters.level)
+    if filters.eje:
+        courses = courses.filter(module__eje=filters.eje)
+    if filters.module:
+        courses = courses.filter(module=filters.module)
+    if not filters.q:
+        return list(courses.order_by("path"))
+    query = normalize_text(filters.q)
+    searchable = CoursePage.objects.live().child_of(catalog)
+    ranked = [page.pk for page in searchable.search(query, operator="or")]
+    if not ranked:
+        ranked = [page.pk for page in searchable.autocomplete(query)]
+    by_pk = {course.pk: course for course in courses.filter(pk__in=ranked)}
+    return [by_pk[pk] for pk in ranked if pk in by_pk]
+
+
+@dataclass
+class OutlineItem:
+    page: Page
+    kind: str  # "unit", "lesson" or "assessment"
+    children: list[OutlineItem] = field(default_factory=list)
+
+
+_KINDS = {UnitPage: "unit", LessonPage: "lesson", AssessmentPage: "assessment"}
+
+
+def course_outline(*, course: CoursePage) -> list[OutlineItem]:
+    """Units, lessons and assessments of a course, in order, as a tree."""
+    pages = (
+        Page.objects.live()
+        .public()
+        .descendant_of(course)
+        .type(UnitPage, LessonPage, AssessmentPage)
+        .specific()
+        .order_by("path")
+    )
+    outline: list[OutlineItem] = []
+    units: dict[str, OutlineItem] = {}
+    for page in pages:
+        item = OutlineItem(page, _KINDS[type(page)])
+        parent = units.get(page.path[: -Page.steplen])
+        if parent is not None:
+            parent.children.append(item)
+        else:
+            outline.append(item)
+        if item.kind == "unit":
+            units[page.path] = item
+    return outline
+
+
+def flat_steps(outline: list[OutlineItem]) -> list[Page]:
+    """The lessons and assessments of an outline in study order (units left out)."""
+    steps = []
+    for item in outline:
+        if item.kind == "unit":
+            steps.extend(child.page for child in item.children)
+        else:
+            steps.append(item.page)
+    return steps
+
+
+def lesson_navigation(*, page: Page) -> dict:
+    """The course a lesson or assessment belongs to, and its previous and next steps."""
+    course = CoursePage.objects.ancestor_of(page).select_related("module").first()
+    if course is None:
+        return {"course": None, "previous_step": None, "next_step": None}
+    steps = flat_steps(course_outline(course=course))
+    ids = [step.pk for step in steps]
+    position = ids.index(page.pk) if page.pk in ids else -1
+    return {
+        "course": course,
+        "step_number": position + 1,
+        "step_count": len(steps),
+        "previous_step": steps[position - 1] if position > 0 else None,
+        "next_step": steps[position + 1] if 0 <= position < len(steps) - 1 else None,
+    }

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test command: static checks, then the suite on SQLite and on PostgreSQL.
+# With CI=true a missing service is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=.venv/bin
+export DJANGO_SETTINGS_MODULE=lms.settings.test
+
+echo "== ruff"
+$bin/ruff check .
+$bin/ruff format --check .
+echo "== import-linter"
+$bin/lint-imports
+echo "== migrations are up to date"
+$bin/python manage.py makemigrations --check --dry-run
+echo "== Django system checks (production settings)"
+DJANGO_SECRET_KEY="$($bin/python -c "import secrets; print(secrets.token_urlsafe(50))")" ALLOWED_HOSTS=example.org \
+  DJANGO_SETTINGS_MODULE=lms.settings.production $bin/python manage.py check --deploy --fail-level WARNING
+
+echo "== tests on SQLite"
+env -u DATABASE_URL $bin/pytest "$@"
+
+PG_URL=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/aula}
+if $bin/python - "$PG_URL" <<'PY'
+import sys, psycopg
+url = sys.argv[1].rsplit("/", 1)[0] + "/postgres"
+try:
+    psycopg.connect(url, connect_timeout=3).close()
+except Exception as exc:
+    print(f"PostgreSQL no responde en {url}: {exc}", file=sys.stderr)
+    sys.exit(1)
+PY
+then
+  echo "== tests on PostgreSQL"
+  DATABASE_URL=$PG_URL $bin/pytest "$@"
+elif [ "${CI:-}" = "true" ]; then
+  echo "CI: PostgreSQL is required and not reachable" >&2
+  exit 1
+else
+  echo "== SKIPPED: tests on PostgreSQL (not reachable; start it, or set TEST_POSTGRES_URL)"
+fi

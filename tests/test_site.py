@@ -1,0 +1,123 @@
+"""The learner-facing site: Spanish first, light pages, no third-party requests."""
+
+import gzip
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from courses import api
+from tests.factories.pages import add_course, add_lesson
+
+
+def _lesson(slug="que-es-una-fraccion"):
+    return api.LessonPage.objects.get(slug=slug)
+
+
+@pytest.mark.parametrize("path", ["/", "/cursos/", "/cursos/fracciones-y-porcentajes/"])
+def test_public_pages_are_spanish_by_default(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="es-MX">' in html
+    assert "Ir al contenido" in html
+
+
+def test_english_is_available(client, db):
+    response = client.post("/idioma/", {"language": "en", "next": "/cursos/"})
+    assert response.status_code == 302
+    html = client.get("/cursos/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Skip to content" in html
+    assert "Ir al contenido" not in html
+
+
+def test_lesson_page_renders_its_blocks_and_navigation(client, db):
+    lesson = _lesson()
+    response = client.get(lesson.url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert lesson.title in html
+    assert 'rel="next"' in html
+    assert "Paso 1 de" in html
+
+
+def test_assessment_page_renders_questions_without_answers(client, db):
+    exam = api.CoursePage.objects.get(slug="fracciones-y-porcentajes").final_assessment
+    html = client.get(exam.url).content.decode()
+    assert html.count('class="question"') == len(exam.questions)
+    assert "Se aprueba con 70" in html
+    for block in exam.questions:
+        assert f'name="q-{block.id}"' in html
+    assert "feedback" not in html and "accepted_answers" not in html
+
+
+def _assets(html: str) -> list[str]:
+    return re.findall(
+        r'<(?:link|script|img|iframe|source|video|audio)[^>]+(?:href|src)="([^"]+)"', html
+    )
+
+
+@pytest.mark.parametrize("slug", ["que-es-una-fraccion", "enviar-dinero-a-casa"])
+def test_lesson_page_makes_no_third_party_requests(client, db, slug):
+    lesson = api.LessonPage.objects.filter(slug=slug).first() or _lesson()
+    html = client.get(lesson.url).content.decode()
+    for url in _assets(html):
+        assert not re.match(r"^(https?:)?//", url), url
+
+
+def test_lesson_page_weight_under_30_kb_compressed(client, db):
+    """HTML + CSS + JS of the heaviest shipped lesson, gzip-compressed, media excluded."""
+    sizes = []
+    for lesson in api.LessonPage.objects.live():
+        html = client.get(lesson.url).content
+        total = len(gzip.compress(html))
+        for url in _assets(html.decode()):
+            if url.endswith((".css", ".js")):
+                path = finders.find(url.removeprefix("/static/"))
+                with open(path, "rb") as handle:
+                    total += len(gzip.compress(handle.read()))
+        sizes.append(total)
+    assert max(sizes) < 30 * 1024, max(sizes)
+
+
+def test_pages_are_served_compressed(client, db):
+    response = client.get("/cursos/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+
+
+def _lesson_queries(client, lesson) -> int:
+    client.get(lesson.url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(lesson.url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_lesson_page_queries_do_not_grow_with_lessons(client, catalog):
+    small = add_course(catalog=catalog, slug="cinco", lessons=5)
+    large = add_course(catalog=catalog, slug="cincuenta", lessons=50)
+    first_small = api.LessonPage.objects.child_of(small).first()
+    middle_large = api.LessonPage.objects.child_of(large).get(slug="leccion-25")
+    assert _lesson_queries(client, first_small) == _lesson_queries(client, middle_large)
+
+
+def test_course_page_queries_do_not_grow_with_lessons(client, catalog):
+    def queries(course):
+        client.get(course.url)
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(course.url)
+        return len(ctx.captured_queries)
+
+    small = add_course(catalog=catalog, slug="pocas", lessons=3)
+    large = add_course(catalog=catalog, slug="muchas", lessons=30)
+    assert queries(small) == queries(large)
+
+
+def test_unpublished_lessons_are_hidden_from_the_outline(client, catalog):
+    course = add_course(catalog=catalog, slug="con-borrador", lessons=2)
+    draft = add_lesson(parent=course, slug="borrador", title="Lección en borrador")
+    draft.unpublish()
+    html = client.get(course.url).content.decode()
+    assert "Lección 1" in html and "Lección en borrador" not in html
