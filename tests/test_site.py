@@ -121,3 +121,20 @@ def test_unpublished_lessons_are_hidden_from_the_outline(client, catalog):
     draft.unpublish()
     html = client.get(course.url).content.decode()
     assert "Lección 1" in html and "Lección en borrador" not in html
+
+
+def test_spanish_even_when_the_phone_asks_for_english(client, db):
+    html = client.get("/cursos/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="es-MX">' in html and "Ir al contenido" in html
+
+
+def test_language_choice_is_remembered_and_reversible(client, db):
+    client.post("/idioma/", {"language": "en", "next": "/"})
+    assert "Skip to content" in client.get("/").content.decode()
+    client.post("/idioma/", {"language": "es-mx", "next": "/"})
+    assert "Ir al contenido" in client.get("/").content.decode()
+
+
+def test_unknown_language_cookie_falls_back_to_spanish(client, db, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    assert '<html lang="es-MX">' in client.get("/").content.decode()
