@@ -39,6 +39,7 @@ messages: install
 
 ## test: every check and the whole suite, on SQLite and on PostgreSQL
 test: install translations
+	bash scripts/system-deps.sh test
 	bash scripts/test.sh
 
 lint: install

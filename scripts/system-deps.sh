@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# System packages Aula needs beyond Python: GNU gettext (compiling translations).
+# System packages Aula needs beyond Python: GNU gettext (compiling translations) and,
+# for the test suite (`system-deps.sh test`), Chromium for the browser tests.
 # Installs them with apt when missing and we are root; otherwise says what to install.
 set -euo pipefail
 missing=()
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+if [ "${1:-}" = test ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Instalando paquetes del sistema: ${missing[*]}"

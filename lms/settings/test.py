@@ -29,3 +29,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 WAGTAILADMIN_BASE_URL = "http://testserver"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Serve static files from the source folders (no collectstatic in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,0 +1,93 @@
+"""Server time, SQL queries and compressed weight of the learner pages.
+
+Runs against its own database (SQLite file under bench/out/, or DATABASE_URL), prepared
+as `make run` prepares one: site tree, curriculum, roles, the course library.
+
+    .venv/bin/python bench/pages.py                  # 200 requests per page
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/aula_bench .venv/bin/python bench/pages.py
+
+Prints one line per page: median and 95th-percentile server time (Django test client,
+no network), queries per request, and gzip size of the HTML.
+"""
+
+import argparse
+import gzip
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+OUT.mkdir(parents=True, exist_ok=True)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings.base")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{OUT / 'bench.sqlite3'}")
+os.environ.setdefault("MEDIA_ROOT", str(OUT / "media"))
+os.environ.setdefault("STATIC_ROOT", str(OUT / "static"))
+os.environ["DJANGO_DEBUG"] = "false"
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from courses import api
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    call_command("bootstrap", verbosity=0)
+    call_command("library", "import", "--only-new", verbosity=0)
+
+    lesson = api.LessonPage.objects.get(slug="enviar-dinero-a-casa")
+    course = api.CoursePage.objects.get(slug="finanzas-personales")
+    pages = {
+        "home": "/",
+        "catalog": "/cursos/",
+        "catalog search": "/cursos/?q=dinero",
+        "course": course.url,
+        "lesson": lesson.url,
+        "final exam": course.final_assessment.url,
+    }
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    # Keep one connection, as a production process with persistent connections does.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    client = Client()
+    print(f"{'page':<16}{'median ms':>10}{'p95 ms':>9}{'queries':>9}{'HTML gz KB':>12}")
+    for name, url in pages.items():
+        response = client.get(url)  # warm caches (renditions, site root paths)
+        assert response.status_code == 200, (url, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        # Read now: every request start clears the connection's query log.
+        query_count = len(queries.captured_queries)
+        timings = []
+        for _ in range(args.requests):
+            start = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - start) * 1000)
+        timings.sort()
+        p95 = timings[int(len(timings) * 0.95) - 1]
+        size = len(gzip.compress(response.content)) / 1024
+        print(
+            f"{name:<16}{statistics.median(timings):>10.1f}{p95:>9.1f}{query_count:>9}{size:>12.1f}"
+        )
+    print(f"engine: {connection.vendor}; requests per page: {args.requests}")
+
+
+if __name__ == "__main__":
+    main()

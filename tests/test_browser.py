@@ -1,0 +1,139 @@
+"""Learner pages in a real browser (headless Chromium) on a 360 px wide phone screen.
+
+No live server: Chromium's requests to http://testserver/ are answered by Django's test
+client inside the test's transaction; any request elsewhere is a third-party request,
+recorded and refused.
+"""
+
+import contextvars
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from courses import api
+from tests.conftest import CI
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not CI,
+    reason="Chromium is not installed (apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API keeps an event loop running in this thread; Django's ORM calls
+    # made meanwhile (test set-up, the request handler below) are still synchronous.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+        # Tests ran with Playwright's loop alive, in a context of their own: close the
+        # database connections opened there, or they outlive the test database.
+        connections.close_all()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def phone(browser, client):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="es-MX")
+    page = context.new_page()
+    page.external = []
+    # Route handlers run in Playwright's greenlet, whose context variables differ from the
+    # test's; Django keeps its database connection in one. Serve every request in a copy
+    # of the test's context, so it uses the test's connection and transaction.
+    test_context = contextvars.copy_context()
+
+    def answer(route):
+        url = route.request.url
+        if not url.startswith("http://testserver/"):
+            page.external.append(url)
+            return route.abort()
+        path, request = url.removeprefix("http://testserver"), route.request
+        if path.startswith(settings.MEDIA_URL):  # what the web server serves in production
+            file = Path(settings.MEDIA_ROOT, path.removeprefix(settings.MEDIA_URL))
+            return route.fulfill(status=200, body=file.read_bytes())
+        # Redirects are followed here: Chromium does not follow a fulfilled 302.
+        if request.method == "POST":
+            response = test_context.run(
+                client.post,
+                path,
+                request.post_data_buffer,
+                content_type=request.headers.get("content-type", ""),
+                follow=True,
+            )
+        else:
+            response = test_context.run(client.get, path, follow=True)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        headers = {"content-type": response.get("Content-Type", "text/html")}
+        route.fulfill(status=response.status_code, headers=headers, body=body)
+
+    page.route("**/*", answer)
+    yield page
+    context.close()
+
+
+def _pages():
+    course = api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    lesson = api.LessonPage.objects.get(slug="que-es-una-fraccion")
+    budget = api.LessonPage.objects.get(slug="presupuesto-mensual")
+    return [
+        "/",
+        "/cursos/",
+        "/cursos/?q=dinero",
+        course.url,
+        lesson.url,
+        budget.url,
+        course.final_assessment.url,
+    ]
+
+
+def test_learner_pages_fit_a_360px_phone(db, phone):
+    for path in _pages():
+        phone.goto(f"http://testserver{path}")
+        layout = phone.evaluate("""() => ({
+            width: document.documentElement.scrollWidth,
+            h1: document.querySelectorAll('h1').length,
+            imagesWithoutAlt: [...document.images].filter(i => !i.hasAttribute('alt')).length,
+            unlabelledInputs: [...document.querySelectorAll('input:not([type=hidden]), select')]
+                .filter(el => !el.labels || el.labels.length === 0).length,
+            smallTargets: [...document.querySelectorAll('main button, main .option')]
+                .filter(el => el.getBoundingClientRect().height < 44).length,
+        })""")
+        assert layout == {
+            "width": 360,
+            "h1": 1,
+            "imagesWithoutAlt": 0,
+            "unlabelledInputs": 0,
+            "smallTargets": 0,
+        }, path
+    assert phone.external == []
+
+
+def test_language_toggle_works_without_javascript(db, phone):
+    phone.goto("http://testserver/cursos/")
+    assert phone.locator("html").get_attribute("lang") == "es-MX"
+    assert phone.evaluate("document.scripts.length") == 0
+    phone.get_by_role("button", name="English").click()
+    phone.wait_for_load_state()
+    assert phone.locator("html").get_attribute("lang") == "en"
+    assert phone.get_by_role("link", name="Skip to content").count() == 1
