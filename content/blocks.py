@@ -256,6 +256,15 @@ class OptionBlock(blocks.StructBlock):
 
 class BaseQuestionBlock(blocks.StructBlock):
     prompt = blocks.TextBlock(label=_("Pregunta"))
+    topic = blocks.CharBlock(
+        label=_("Tema o módulo evaluado"),
+        required=False,
+        max_length=60,
+        help_text=_(
+            "Opcional. En un diagnóstico, la clave del módulo que evalúa esta pregunta "
+            "(por ejemplo B3MFP): el resultado recomienda cursos por módulo."
+        ),
+    )
 
     kind = ""
 

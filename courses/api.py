@@ -43,11 +43,16 @@ from courses.models import (
     UnitPage,
 )
 from courses.selectors import (
+    CourseSteps,
+    Step,
     catalog_courses,
     catalog_filters,
+    course_of_page,
     course_outline,
+    course_steps,
     flat_steps,
     lesson_navigation,
+    step_courses,
 )
 
 __all__ = [
@@ -55,6 +60,7 @@ __all__ = [
     "AssessmentPage",
     "CatalogPage",
     "CoursePage",
+    "CourseSteps",
     "CredentialProgress",
     "CredentialRule",
     "Framework",
@@ -62,11 +68,14 @@ __all__ = [
     "ImportReport",
     "LessonPage",
     "Module",
+    "Step",
     "UnitPage",
     "assign_asesores",
     "catalog_courses",
     "catalog_filters",
+    "course_of_page",
     "course_outline",
+    "course_steps",
     "credential_progress",
     "ensure_review_workflow",
     "ensure_site",
@@ -76,6 +85,9 @@ __all__ = [
     "import_library",
     "lesson_navigation",
     "load_curriculum",
+    "modules_by_key",
+    "page_urls",
+    "step_courses",
 ]
 
 REVIEW_WORKFLOW_NAME = "Revisión pedagógica"
@@ -167,3 +179,16 @@ def assign_asesores(*, course: CoursePage, users: Iterable) -> None:
     """Set who may edit ``course`` (besides coordinators and administrators)."""
     course.asesores.set(list(users))
     course.asesores.commit()
+
+
+def modules_by_key(*, keys) -> dict[str, Module]:
+    """Curriculum modules by key (any framework), with their level, eje and live courses."""
+    modules = Module.objects.filter(key__in=list(keys)).select_related("level", "eje")
+    return {m.key: m for m in modules.prefetch_related("courses")}
+
+
+def page_urls(*, page_ids, request=None) -> dict[int, str]:
+    """Relative URLs of live pages, in one query."""
+    return {
+        page.pk: page.get_url(request) for page in Page.objects.live().filter(pk__in=list(page_ids))
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import QueryDict
 from wagtail.images import get_image_model
 from wagtail.models import Page
@@ -158,3 +158,96 @@ def lesson_navigation(*, page: Page) -> dict:
         "previous_step": steps[position - 1] if position > 0 else None,
         "next_step": steps[position + 1] if 0 <= position < len(steps) - 1 else None,
     }
+
+
+# --- Course structure for progress tracking (ids only; no page rendering) --------------
+
+
+@dataclass(frozen=True)
+class Step:
+    page_id: int
+    kind: str  # "lesson" or "assessment"
+    title: str
+    required: bool
+
+
+@dataclass
+class CourseSteps:
+    """The live lessons and assessments of one course, in study order.
+
+    A course is complete when every required lesson is completed and its final
+    assessment (if any) is passed; those are its ``required_ids``.
+    """
+
+    course_id: int
+    title: str
+    final_assessment_id: int | None
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def required_ids(self) -> set[int]:
+        required = {s.page_id for s in self.steps if s.kind == "lesson" and s.required}
+        if self.final_assessment_id and any(
+            s.page_id == self.final_assessment_id for s in self.steps
+        ):
+            required.add(self.final_assessment_id)
+        return required
+
+
+def course_steps(*, course_ids) -> dict[int, CourseSteps]:
+    """Study steps of several courses in three queries, whatever their size."""
+    courses = list(
+        CoursePage.objects.filter(pk__in=list(course_ids)).values(
+            "pk", "path", "title", "final_assessment_id"
+        )
+    )
+    result = {c["pk"]: CourseSteps(c["pk"], c["title"], c["final_assessment_id"]) for c in courses}
+    if not courses:
+        return result
+    by_path = {c["path"]: c["pk"] for c in courses}
+    prefix_len = len(courses[0]["path"])
+    scope = Q()
+    for c in courses:
+        scope |= Q(path__startswith=c["path"])
+    rows = [
+        (row["path"], Step(row["pk"], "lesson", row["title"], row["required"]))
+        for row in LessonPage.objects.live().filter(scope).values("pk", "path", "title", "required")
+    ] + [
+        (row["path"], Step(row["pk"], "assessment", row["title"], False))
+        for row in AssessmentPage.objects.live().filter(scope).values("pk", "path", "title")
+    ]
+    for path, step in sorted(rows, key=lambda r: r[0]):
+        course_id = by_path.get(path[:prefix_len])
+        if course_id is not None:
+            result[course_id].steps.append(step)
+    return result
+
+
+def step_courses(*, page_ids) -> dict[int, tuple[int, str]]:
+    """For live lesson and assessment pages: page id → (course id, kind). Two queries."""
+    pages = {
+        row["pk"]: (row["path"], "lesson")
+        for row in LessonPage.objects.live().filter(pk__in=list(page_ids)).values("pk", "path")
+    }
+    pages.update(
+        {
+            row["pk"]: (row["path"], "assessment")
+            for row in AssessmentPage.objects.live()
+            .filter(pk__in=list(page_ids))
+            .values("pk", "path")
+        }
+    )
+    if not pages:
+        return {}
+    course_depth_len = CoursePage.steplen * 4  # root, home, catalog, course
+    prefixes = {path[:course_depth_len] for path, _kind in pages.values()}
+    courses = dict(CoursePage.objects.filter(path__in=prefixes).values_list("path", "pk"))
+    return {
+        pk: (courses[path[:course_depth_len]], kind)
+        for pk, (path, kind) in pages.items()
+        if path[:course_depth_len] in courses
+    }
+
+
+def course_of_page(*, page: Page) -> CoursePage | None:
+    return CoursePage.objects.ancestor_of(page, inclusive=True).first()

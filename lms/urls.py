@@ -9,6 +9,11 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documentos/", include(wagtaildocs_urls)),
     path("idioma/", set_language, name="set_language"),
+    path("cuenta/", include("lms.accounts.urls")),
+    path("mis-cursos/", include("lms.progress.urls")),
+    path("mis-cursos/", include("lms.enrollment.urls")),
+    path("evaluaciones/", include("lms.assessments.urls")),
+    path("api/v1/", include("lms.api_urls")),
 ]
 
 if settings.DEBUG:

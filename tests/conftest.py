@@ -6,6 +6,7 @@ each test runs in a transaction that is rolled back.
 """
 
 import os
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -17,12 +18,35 @@ CI = os.environ.get("CI") == "true"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's set-up, always for the default database (it would skip it when the
+    only tests selected are the multi-connection ones, which avoid the ``db`` fixture),
+    followed by the data every test reads."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases={"default"},
+            keepdb=keepdb,
+        )
         courses_api.ensure_site(hostname="testserver")
         courses_api.load_curriculum()
         accounts_api.ensure_roles()
         call_command("library", "import", verbosity=0)
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture
@@ -61,3 +85,51 @@ def asesor(make_user):
 @pytest.fixture
 def coordinador(make_user):
     return make_user("coordinadora1", accounts_api.roles.COORDINADOR)
+
+
+@pytest.fixture
+def enrolled(educando, course):
+    """An educanda enrolled in "Fracciones y porcentajes"."""
+    from lms.enrollment import api as enrollment_api
+
+    enrollment_api.enroll(user=educando, course=course)
+    return educando
+
+
+def lesson(slug: str):
+    return courses_api.LessonPage.objects.get(slug=slug)
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """For tests that need several connections (threads): work outside the test
+    transaction and delete what was created afterwards, so the session's data (the course
+    library) survives. Returns a list to which the test appends objects to delete."""
+    created = []
+    with django_db_blocker.unblock():
+        yield created
+        for obj in reversed(created):
+            type(obj).objects.filter(pk=obj.pk).delete()
+
+
+def in_threads(target, arguments: list) -> None:
+    """Run ``target(argument)`` in one thread per argument, all released at once, each with
+    its own database connection to the *test* database."""
+    from django.db import connection, connections
+
+    name = connection.settings_dict["NAME"]
+    barrier = threading.Barrier(len(arguments))
+
+    def run(argument):
+        connections["default"].settings_dict["NAME"] = name
+        try:
+            barrier.wait()
+            target(argument)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

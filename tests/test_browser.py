@@ -107,8 +107,13 @@ def _pages():
     ]
 
 
-def test_learner_pages_fit_a_360px_phone(db, phone):
-    for path in _pages():
+def test_learner_pages_fit_a_360px_phone(db, phone, client, educando):
+    from lms.enrollment import api as enrollment_api
+
+    for course in api.CoursePage.objects.live():
+        enrollment_api.enroll(user=educando, course=course)
+    client.force_login(educando)
+    for path in [*_pages(), "/mis-cursos/"]:
         phone.goto(f"http://testserver{path}")
         layout = phone.evaluate("""() => ({
             width: document.documentElement.scrollWidth,
@@ -127,6 +132,22 @@ def test_learner_pages_fit_a_360px_phone(db, phone):
             "smallTargets": 0,
         }, path
     assert phone.external == []
+
+
+def test_study_time_is_sent_by_the_page_script(db, phone, client, educando):
+    """progress.js queues a "started" event and sends it through the API."""
+    from lms.enrollment import api as enrollment_api
+    from lms.progress.models import LearningEvent
+
+    lesson = api.LessonPage.objects.get(slug="que-es-una-fraccion")
+    enrollment_api.enroll(
+        user=educando, course=api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    )
+    client.force_login(educando)
+    phone.goto(f"http://testserver{lesson.url}")
+    phone.wait_for_function("() => localStorage.getItem('aula-eventos') === '[]'")
+    event = LearningEvent.objects.get(user=educando)
+    assert (event.verb, event.object_id, event.source) == ("started", lesson.pk, "api")
 
 
 def test_language_toggle_works_without_javascript(db, phone):

@@ -428,7 +428,7 @@ def block_from_file(
         return value
     if value is not None and not isinstance(value, str):
         raise error(where, _("Debe ser texto."))
-    return value if value is not None else ""
+    return value
 
 
 def _path(value: Any, where: str, error: Callable[[str, str], Exception]) -> str:

@@ -64,7 +64,7 @@ class CatalogPage(CourseTreeMixin, Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["courses.HomePage"]
-    subpage_types = ["courses.CoursePage"]
+    subpage_types = ["courses.CoursePage", "courses.AssessmentPage"]
     max_count = 1
 
     class Meta:
@@ -127,6 +127,24 @@ class CoursePage(CourseTreeMixin, Page):
         verbose_name=_("asesores asignados"),
         help_text=_("Solo estas personas (y coordinación) pueden editar el curso."),
     )
+    enrollment_policy = models.CharField(
+        _("inscripción"),
+        max_length=20,
+        choices=[
+            ("open", _("Abierta: cada educando se inscribe")),
+            ("coordinator", _("Solo coordinación inscribe")),
+        ],
+        default="open",
+    )
+    enrollment_opens_at = models.DateTimeField(_("inscripción abre"), null=True, blank=True)
+    enrollment_closes_at = models.DateTimeField(_("inscripción cierra"), null=True, blank=True)
+    capacity = models.PositiveIntegerField(
+        _("cupo"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Número máximo de educandos inscritos a la vez. Vacío: sin límite."),
+    )
     final_assessment = models.ForeignKey(
         "courses.AssessmentPage",
         on_delete=models.SET_NULL,
@@ -156,6 +174,18 @@ class CoursePage(CourseTreeMixin, Page):
             ),
         ),
         FieldPanel("asesores", permission="courses.assign_asesores"),
+    ]
+    settings_panels = [
+        *Page.settings_panels,
+        MultiFieldPanel(
+            [
+                FieldPanel("enrollment_policy"),
+                FieldPanel("enrollment_opens_at"),
+                FieldPanel("enrollment_closes_at"),
+                FieldPanel("capacity"),
+            ],
+            heading=_("Inscripción"),
+        ),
     ]
     search_fields = [
         *Page.search_fields,
@@ -194,6 +224,12 @@ class CoursePage(CourseTreeMixin, Page):
         errors = {}
         if self.module_id and self.level_id and self.module.level_id not in (None, self.level_id):
             errors["level"] = _("El nivel no coincide con el nivel del módulo elegido.")
+        if (
+            self.enrollment_opens_at
+            and self.enrollment_closes_at
+            and self.enrollment_closes_at <= self.enrollment_opens_at
+        ):
+            errors["enrollment_closes_at"] = _("La inscripción debe cerrar después de abrir.")
         if self.final_assessment_id and self.pk:
             assessment = self.final_assessment
             if not assessment.is_descendant_of(self):
@@ -298,7 +334,7 @@ class AssessmentPage(CourseTreeMixin, Page):
             heading=_("Evaluación"),
         ),
     ]
-    parent_page_types = ["courses.CoursePage", "courses.UnitPage"]
+    parent_page_types = ["courses.CoursePage", "courses.UnitPage", "courses.CatalogPage"]
     subpage_types: list[str] = []
 
     class Meta:
@@ -316,3 +352,12 @@ class AssessmentPage(CourseTreeMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_navigation(page=self))
         return context
+
+    def clean(self):
+        super().clean()
+        parent = self.get_parent() if self.pk else None
+        in_catalog = parent is not None and isinstance(parent.specific, CatalogPage)
+        if in_catalog and self.kind != AssessmentKind.DIAGNOSTIC:
+            raise ValidationError(
+                {"kind": _("En el catálogo solo puede haber evaluaciones diagnósticas.")}
+            )

@@ -1,6 +1,13 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from lms.accounts.validators import normalise_curp, validate_curp, validate_phone
 
 
 class User(AbstractUser):
@@ -8,15 +15,125 @@ class User(AbstractUser):
 
     A username and a password are all a learner needs. Email, names and anything else are
     optional and never required to study. Roles are Django groups (see ``roles.py``).
+    Aula never stores immigration status, address or country of birth.
     """
 
     email = models.EmailField(_("correo electrónico"), blank=True)
+    display_name = models.CharField(
+        _("nombre para sus constancias"),
+        max_length=150,
+        blank=True,
+        help_text=_("Cómo quiere que aparezca su nombre en sus constancias."),
+    )
+    phone = models.CharField(_("teléfono"), max_length=30, blank=True, validators=[validate_phone])
+    curp = models.CharField(
+        _("CURP"),
+        max_length=18,
+        blank=True,
+        validators=[validate_curp],
+        help_text=_("Opcional. Se guarda en mayúsculas."),
+    )
+    reminders_opt_out = models.BooleanField(_("no quiere recibir recordatorios"), default=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("usuario")
         verbose_name_plural = _("usuarios")
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # "Maria" and "maria" are one person typing on a phone keyboard.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message=_("Ese nombre de usuario ya lo usa otra persona."),
+            ),
+            # Optional, but when given it identifies one person.
+            models.UniqueConstraint(
+                fields=["curp"],
+                condition=~models.Q(curp=""),
+                name="accounts_user_curp_unique",
+                violation_error_code="unique",
+                violation_error_message=_(
+                    "Esta CURP ya está registrada en otra cuenta. Si es suya, pida ayuda a "
+                    "su asesor o a su coordinador."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username
+
+    def clean(self) -> None:
+        super().clean()
+        self.curp = normalise_curp(self.curp)
+        self.phone = (self.phone or "").strip()
+        self.display_name = (self.display_name or "").strip()
+
+    @property
+    def public_name(self) -> str:
+        """The name to print for this person: the one they chose, else their username."""
+        return self.display_name or self.get_full_name() or self.get_username()
+
+
+def reset_code_expiry() -> datetime:
+    """When a code issued now stops working (setting ``AULA_RESET_CODE_DAYS``, default 7)."""
+    return timezone.now() + timedelta(days=getattr(settings, "AULA_RESET_CODE_DAYS", 7))
+
+
+class ResetCode(models.Model):
+    """A one-time code a coordinator hands to a learner without email to set a new password.
+
+    Only a hash of the code is stored: the plain code is shown once, when it is issued
+    (``api.issue_reset_code``). A code is *open* until it is used or revoked; it is revoked
+    when a newer one is issued for the same person or after ``MAX_ATTEMPTS`` wrong tries.
+    Use it only through ``api.redeem_reset_code``.
+    """
+
+    MAX_ATTEMPTS = 5
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reset_codes",
+        verbose_name=_("usuario"),
+    )
+    code_hash = models.CharField(_("código (cifrado)"), max_length=128)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entregado por"),
+    )
+    created_at = models.DateTimeField(_("creado"), default=timezone.now)
+    expires_at = models.DateTimeField(_("vence"), default=reset_code_expiry)
+    used_at = models.DateTimeField(_("usado"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("anulado"), null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(_("intentos fallidos"), default=0)
+
+    class Meta:
+        verbose_name = _("código de recuperación")
+        verbose_name_plural = _("códigos de recuperación")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(used_at__isnull=True, revoked_at__isnull=True),
+                name="accounts_resetcode_one_open_per_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="accounts_resetcode_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.used_at is None and self.revoked_at is None
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.is_open and self.expires_at > now

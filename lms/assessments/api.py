@@ -1,0 +1,181 @@
+"""The public Python API of ``assessments``: submit and read attempts; placement."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses import api as courses_api
+from lms.assessments.grading import grade
+from lms.assessments.models import Attempt
+from lms.enrollment import api as enrollment_api
+from lms.progress import api as progress_api
+
+__all__ = [
+    "Attempt",
+    "AttemptError",
+    "Placement",
+    "attempts_for",
+    "export_personal_data",
+    "pinned_assessment",
+    "placement",
+    "submit_attempt",
+]
+
+
+@dataclass
+class AttemptError(Exception):
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def pinned_assessment(attempt: Attempt):
+    """The assessment as it was when this attempt was taken."""
+    from wagtail.models import Revision
+
+    return Revision.objects.get(pk=attempt.revision_id).as_object()
+
+
+def submit_attempt(*, user, assessment, answers: dict[str, list[str]]) -> Attempt:
+    """Grade ``answers`` (by question block id) against the published assessment.
+
+    Course assessments need an active enrollment; diagnostics in the catalog only a
+    logged-in user. The attempt limit is enforced under a lock on the learner, so two
+    submissions at once cannot exceed it. Passing records a "passed" learning event, which
+    completes the step and, for the final assessment, may complete the course.
+    """
+    revision = assessment.live_revision
+    if revision is None or not assessment.live:
+        raise AttemptError("not_live", _("Esta evaluación no está publicada."))
+    course = courses_api.course_of_page(page=assessment)
+    if course is not None and not enrollment_api.is_enrolled(user=user, course_id=course.pk):
+        raise AttemptError(
+            "not_enrolled", _("Inscríbase en el curso para presentar esta evaluación.")
+        )
+    content = revision.as_object()
+    now = timezone.now()
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+        taken = Attempt.objects.filter(user=user, assessment_id=assessment.pk).count()
+        if content.max_attempts and taken >= content.max_attempts:
+            raise AttemptError(
+                "no_attempts_left",
+                _("Ya usó sus %(n)d intentos. Hable con su asesor o asesora.")
+                % {"n": content.max_attempts},
+            )
+        score, results = grade(content.questions, answers)
+        passed = score >= content.pass_mark
+        attempt = Attempt.objects.create(
+            user=user,
+            assessment_id=assessment.pk,
+            course_id=course.pk if course else None,
+            revision_id=revision.pk,
+            number=taken + 1,
+            submitted_at=now,
+            answers={k: v for k, v in answers.items() if k in results},
+            results=results,
+            score=score,
+            passed=passed,
+        )
+        if course is not None:
+            progress_api.record_server_event(
+                user=user,
+                verb=progress_api.Verb.PASSED if passed else progress_api.Verb.FAILED,
+                page_id=assessment.pk,
+                result={"score": float(score), "attempt": str(attempt.uuid)},
+                when=now,
+                source="server",
+            )
+    return attempt
+
+
+def attempts_for(*, user, assessment_id: int) -> list[Attempt]:
+    if not user.is_authenticated:
+        return []
+    return list(Attempt.objects.filter(user=user, assessment_id=assessment_id).order_by("number"))
+
+
+@dataclass
+class TopicResult:
+    key: str
+    right: int = 0
+    total: int = 0
+    module: object = None
+
+    @property
+    def percent(self) -> Decimal:
+        return Decimal(100) * self.right / self.total if self.total else Decimal(0)
+
+
+@dataclass
+class Placement:
+    """What a diagnostic recommends: modules already known, courses to take, a level."""
+
+    known: list[TopicResult] = field(default_factory=list)
+    to_study: list[TopicResult] = field(default_factory=list)
+    level: object = None
+    courses: list = field(default_factory=list)
+
+
+def placement(*, attempt: Attempt) -> Placement:
+    """Score a diagnostic attempt by topic (module key) and recommend courses and a level:
+    modules scored at or above the pass mark are known; the others are to study, with the
+    live courses aligned to them; the level is that of the first module still to study."""
+    assessment = pinned_assessment(attempt)
+    topics: dict[str, TopicResult] = defaultdict(lambda: TopicResult(""))
+    for result in attempt.results.values():
+        key = result.get("topic") or ""
+        if not key:
+            continue
+        topic = topics[key]
+        topic.key = key
+        topic.total += 1
+        topic.right += 1 if result["correct"] else 0
+    modules = courses_api.modules_by_key(keys=topics.keys())
+    outcome = Placement()
+    for key, topic in topics.items():
+        topic.module = modules.get(key)
+        (outcome.known if topic.percent >= assessment.pass_mark else outcome.to_study).append(topic)
+
+    def order(topic):
+        module = topic.module
+        return (module.level.sort_order if module and module.level else 99, key_name(topic))
+
+    def key_name(topic):
+        return topic.module.name if topic.module else topic.key
+
+    outcome.known.sort(key=order)
+    outcome.to_study.sort(key=order)
+    if outcome.to_study and outcome.to_study[0].module:
+        outcome.level = outcome.to_study[0].module.level
+    seen = set()
+    for topic in outcome.to_study:
+        if topic.module:
+            for course in topic.module.courses.all():
+                if course.live and course.pk not in seen:
+                    seen.add(course.pk)
+                    outcome.courses.append(course)
+    return outcome
+
+
+def export_personal_data(user) -> list[dict]:
+    return [
+        {
+            "evaluacion": a.assessment_id,
+            "intento": a.number,
+            "fecha": a.submitted_at.isoformat(),
+            "calificacion": float(a.score),
+            "aprobado": a.passed,
+            "respuestas": a.answers,
+        }
+        for a in Attempt.objects.filter(user=user)
+    ]

@@ -1,0 +1,58 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+
+from courses import api as courses_api
+from lms.assessments import api
+
+MAX_ANSWER_LENGTH = 200
+
+
+@require_POST
+@login_required
+def submit(request, page_id: int):
+    assessment = get_object_or_404(courses_api.AssessmentPage.objects.live(), pk=page_id)
+    answers = {
+        key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
+        for key in request.POST
+        if key.startswith("q-")
+    }
+    try:
+        attempt = api.submit_attempt(user=request.user, assessment=assessment, answers=answers)
+    except api.AttemptError as error:
+        messages.error(request, error.message)
+        return redirect(assessment.url)
+    return redirect("assessments:attempt", attempt_uuid=attempt.uuid)
+
+
+@login_required
+def attempt_detail(request, attempt_uuid):
+    attempt = get_object_or_404(api.Attempt, uuid=attempt_uuid)
+    if attempt.user_id != request.user.pk:
+        raise Http404  # never reveal that someone else's attempt exists
+    assessment = api.pinned_assessment(attempt)
+    live = courses_api.AssessmentPage.objects.filter(pk=attempt.assessment_id).first()
+    questions = [
+        {
+            "block": block,
+            "result": attempt.results.get(block.id, {}),
+            "given": attempt.answers.get(block.id, []),
+        }
+        for block in assessment.questions
+    ]
+    attempts = api.attempts_for(user=request.user, assessment_id=attempt.assessment_id)
+    remaining = (assessment.max_attempts - len(attempts)) if assessment.max_attempts else None
+    context = {
+        "attempt": attempt,
+        "assessment": assessment,
+        "live": live,
+        "questions": questions,
+        "remaining": remaining,
+        "right": sum(1 for q in questions if q["result"].get("correct")),
+    }
+    if assessment.kind == courses_api.AssessmentKind.DIAGNOSTIC:
+        context["placement"] = api.placement(attempt=attempt)
+    return TemplateResponse(request, "assessments/attempt.html", context)

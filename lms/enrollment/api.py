@@ -1,0 +1,182 @@
+"""The public Python API of ``enrollment``: enroll, withdraw, complete; who is enrolled.
+
+Writes are keyword-only and atomic. Capacity is enforced under concurrency by locking the
+course's page row: two learners taking the last seat at once, exactly one gets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses import api as courses_api
+from lms.enrollment.models import Enrollment
+from lms.enrollment.signals import course_completed
+
+__all__ = [
+    "Enrollment",
+    "EnrollmentError",
+    "can_view_course_content",
+    "course_completed",
+    "enroll",
+    "enrolled_course_ids",
+    "enrollments_for",
+    "export_personal_data",
+    "is_enrolled",
+    "mark_completed",
+    "withdraw",
+]
+
+
+@dataclass
+class EnrollmentError(Exception):
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _check_open(course, *, by_staff: bool) -> None:
+    if course.enrollment_policy == "coordinator" and not by_staff:
+        raise EnrollmentError(
+            "coordinator_only",
+            _("A este curso solo inscribe la coordinación de su sede. Pídale que lo inscriba."),
+        )
+    now = timezone.now()
+    if course.enrollment_opens_at and now < course.enrollment_opens_at:
+        raise EnrollmentError(
+            "not_open_yet",
+            _("La inscripción a este curso abre el %(date)s.")
+            % {"date": timezone.localtime(course.enrollment_opens_at).strftime("%d/%m/%Y")},
+        )
+    if course.enrollment_closes_at and now >= course.enrollment_closes_at:
+        raise EnrollmentError("closed", _("La inscripción a este curso ya cerró."))
+
+
+def _lock_course(course_id: int):
+    # Locking the page row serialises enrollments into one course (capacity checks);
+    # enrollments into different courses do not wait for each other.
+    return courses_api.CoursePage.objects.select_for_update(of=("self",)).get(pk=course_id)
+
+
+@transaction.atomic
+def enroll(*, user, course, by=None) -> Enrollment:
+    """Enroll ``user`` in ``course`` (self-enrollment, or by a coordinator ``by``).
+
+    Idempotent: enrolling again returns the active enrollment. Raises EnrollmentError
+    (with a Spanish message) when the policy, the window or the capacity says no.
+    """
+    if not user.is_active:
+        raise EnrollmentError("inactive", _("Esta cuenta está desactivada."))
+    existing = Enrollment.objects.filter(user=user, course_id=course.pk).first()
+    if existing and existing.is_active:
+        return existing
+    course = _lock_course(course.pk)
+    if not course.live:
+        raise EnrollmentError("not_live", _("Este curso no está publicado."))
+    _check_open(course, by_staff=by is not None and by.has_perm("courses.edit_any_course"))
+    if course.capacity is not None:
+        taken = Enrollment.objects.filter(course_id=course.pk, withdrawn_at__isnull=True).count()
+        if taken >= course.capacity:
+            raise EnrollmentError("full", _("El curso ya no tiene lugares disponibles."))
+    now = timezone.now()
+    if existing:
+        existing.withdrawn_at = None
+        existing.enrolled_at = now
+        existing.enrolled_by = by
+        existing.save(update_fields=["withdrawn_at", "enrolled_at", "enrolled_by"])
+        return existing
+    return Enrollment.objects.create(
+        user=user, course_id=course.pk, enrolled_at=now, enrolled_by=by
+    )
+
+
+@transaction.atomic
+def withdraw(*, user, course) -> Enrollment | None:
+    """Withdraw from a course. Progress is kept: enrolling again picks up where they were."""
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .filter(user=user, course_id=course.pk, withdrawn_at__isnull=True)
+        .first()
+    )
+    if enrollment is None:
+        return None
+    enrollment.withdrawn_at = timezone.now()
+    enrollment.save(update_fields=["withdrawn_at"])
+    return enrollment
+
+
+def mark_completed(*, user_id: int, course_id: int, when) -> bool:
+    """Set the completion time of an active enrollment, once. Returns True the first time.
+
+    Must run inside the transaction that recorded the completing event; the
+    ``course_completed`` signal is sent after that transaction commits, so receivers (the
+    certificate work) never see a completion that was rolled back.
+    """
+    updated = Enrollment.objects.filter(
+        user_id=user_id, course_id=course_id, withdrawn_at__isnull=True, completed_at__isnull=True
+    ).update(completed_at=when)
+    if updated:
+        enrollment_id = Enrollment.objects.values_list("pk", flat=True).get(
+            user_id=user_id, course_id=course_id
+        )
+        transaction.on_commit(
+            lambda: course_completed.send(
+                sender=Enrollment,
+                enrollment_id=enrollment_id,
+                user_id=user_id,
+                course_id=course_id,
+            )
+        )
+    return bool(updated)
+
+
+def is_enrolled(*, user, course_id: int) -> bool:
+    return (
+        user.is_authenticated
+        and Enrollment.objects.filter(
+            user=user, course_id=course_id, withdrawn_at__isnull=True
+        ).exists()
+    )
+
+
+def enrolled_course_ids(*, user_id: int, course_ids: Iterable[int]) -> set[int]:
+    return set(
+        Enrollment.objects.filter(
+            user_id=user_id, course_id__in=list(course_ids), withdrawn_at__isnull=True
+        ).values_list("course_id", flat=True)
+    )
+
+
+def can_view_course_content(*, user, course_id: int) -> bool:
+    """Lessons, assessments and their files: enrolled learners and course staff only."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.has_perm("wagtailadmin.access_admin"):
+        return True
+    return is_enrolled(user=user, course_id=course_id)
+
+
+def enrollments_for(*, user, include_withdrawn: bool = False) -> list[Enrollment]:
+    enrollments = Enrollment.objects.filter(user=user).select_related("course__module__level")
+    if not include_withdrawn:
+        enrollments = enrollments.filter(withdrawn_at__isnull=True)
+    return list(enrollments.order_by(F("completed_at").asc(nulls_first=True), "-enrolled_at"))
+
+
+def export_personal_data(user) -> list[dict]:
+    return [
+        {
+            "curso": e.course.title,
+            "inscrito_el": e.enrolled_at.isoformat(),
+            "dado_de_baja_el": e.withdrawn_at.isoformat() if e.withdrawn_at else None,
+            "concluido_el": e.completed_at.isoformat() if e.completed_at else None,
+        }
+        for e in Enrollment.objects.filter(user=user).select_related("course")
+    ]

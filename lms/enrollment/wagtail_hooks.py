@@ -1,0 +1,53 @@
+"""Lessons, assessments and their files are for enrolled learners (and course staff).
+
+Course pages stay public. A visitor who is not logged in is sent to log in; a logged-in
+learner who is not enrolled gets a 403 page that offers enrollment.
+"""
+
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from wagtail import hooks
+from wagtail.models import Page, ReferenceIndex
+
+from courses import api as courses_api
+from lms.enrollment import api
+
+
+@hooks.register("before_serve_page")
+def protect_course_content(page, request, serve_args, serve_kwargs):
+    if not issubclass(page.specific_class, courses_api.LessonPage | courses_api.AssessmentPage):
+        return None
+    course = courses_api.course_of_page(page=page)
+    if course is None:  # a diagnostic in the catalog: open to everyone
+        return None
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not api.can_view_course_content(user=request.user, course_id=course.pk):
+        return TemplateResponse(
+            request, "enrollment/not_enrolled.html", {"course": course, "page": page}, status=403
+        )
+    return None
+
+
+@hooks.register("before_serve_document")
+def protect_course_documents(document, request):
+    """A file used in a lesson is served only to people who may see that lesson; a file
+    not used on any page is for staff only."""
+    user = request.user
+    if user.is_authenticated and (user.is_superuser or user.has_perm("wagtailadmin.access_admin")):
+        return None
+    page_type = ContentType.objects.get_for_model(Page)
+    page_ids = {
+        int(ref.object_id)
+        for ref in ReferenceIndex.get_references_to(document).filter(base_content_type=page_type)
+    }
+    course_ids = {course for course, _kind in courses_api.step_courses(page_ids=page_ids).values()}
+    if not user.is_authenticated:
+        if course_ids:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied
+    if not any(api.can_view_course_content(user=user, course_id=c) for c in course_ids):
+        raise PermissionDenied
+    return None

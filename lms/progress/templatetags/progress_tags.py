@@ -1,0 +1,24 @@
+from django import template
+
+from lms.progress import api
+
+register = template.Library()
+
+
+@register.inclusion_tag("progress/lesson_panel.html", takes_context=True)
+def lesson_progress_panel(context, page, next_step=None):
+    """Status and "Marcar como terminada" for an enrolled learner on a lesson page, plus
+    what the small offline-first script needs to send study time."""
+    request = context["request"]
+    user = request.user
+    status = None
+    if user.is_authenticated:
+        status = api.lesson_status_for(user_id=user.pk, page_ids=[page.pk]).get(page.pk)
+    return {
+        "request": request,
+        "page": page,
+        "status": status,
+        "next_step": next_step,
+        "csrf_token": context.get("csrf_token"),
+        "heartbeat_seconds": api.HEARTBEAT_MAX_SECONDS // 2,
+    }

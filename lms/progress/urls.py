@@ -1,0 +1,9 @@
+from django.urls import path
+
+from lms.progress import views
+
+app_name = "progress"
+urlpatterns = [
+    path("", views.my_courses, name="my_courses"),
+    path("leccion/<int:page_id>/terminar/", views.complete_lesson, name="complete_lesson"),
+]

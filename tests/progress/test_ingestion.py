@@ -1,0 +1,373 @@
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from courses import api as courses_api
+from lms.enrollment import api as enrollment_api
+from lms.progress import api
+from lms.progress.models import CourseProgress, LearningEvent, LessonProgress
+from tests.conftest import in_threads, lesson
+
+T0 = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+def event(page, verb="started", at=T0, event_id=None, **result):
+    return {
+        "id": str(event_id or uuid.uuid4()),
+        "verb": verb,
+        "object": {"id": page.pk},
+        "timestamp": at.isoformat(),
+        "result": result,
+    }
+
+
+@pytest.fixture
+def api_client(enrolled):
+    client = APIClient()
+    client.force_authenticate(enrolled)
+    return client
+
+
+@pytest.fixture
+def page(db):
+    return lesson("que-es-una-fraccion")
+
+
+def _post(client, events):
+    return client.post("/api/v1/events/", {"events": events}, format="json")
+
+
+class TestEndpoint:
+    def test_accepts_a_batch(self, api_client, page, enrolled):
+        response = _post(api_client, [event(page), event(page, "progressed", duration=30)])
+        assert response.status_code == 200
+        assert response.json()["accepted"] == 2
+        progress = LessonProgress.objects.get(user=enrolled, page_id=page.pk)
+        assert progress.status == "started" and progress.time_spent_seconds == 30
+
+    def test_same_uuid_twice_has_one_effect(self, api_client, page, enrolled):
+        heartbeat = event(page, "progressed", duration=40)
+        _post(api_client, [heartbeat])
+        response = _post(api_client, [heartbeat, heartbeat])
+        assert [r["status"] for r in response.json()["results"]] == ["duplicate", "duplicate"]
+        assert LearningEvent.objects.filter(user=enrolled).count() == 1
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 40
+
+    def test_bad_items_never_block_good_ones(self, api_client, page, course):
+        other_course_lesson = lesson("enviar-dinero-a-casa")
+        good = event(page)
+        batch = [
+            {**event(page), "id": "no-es-uuid"},
+            event(other_course_lesson),
+            {**event(page), "object": {"id": 99999999}},
+            event(page, at=timezone.now() + timedelta(hours=2)),
+            event(page, note="x" * 5000),
+            event(page, "passed"),
+            event(course.final_assessment, "completed"),
+            event(page, "progressed", duration=-5),
+            {**event(page), "timestamp": "ayer"},
+            good,
+        ]
+        response = _post(api_client, batch)
+        assert response.status_code == 200
+        results = response.json()["results"]
+        codes = [r.get("errors", [{}])[0].get("code") for r in results]
+        assert codes == [
+            "invalid_uuid",
+            "not_enrolled",
+            "unknown_object",
+            "future_timestamp",
+            "payload_too_large",
+            "invalid_verb",
+            "verb_not_allowed",
+            "invalid_duration",
+            "invalid_timestamp",
+            None,
+        ]
+        assert results[-1] == {"id": good["id"], "status": "accepted"}
+        assert all(r["errors"][0]["message"] for r in results[:-1])
+
+    def test_errors_are_in_spanish_by_default(self, api_client, page):
+        response = _post(api_client, [{**event(page), "id": "x"}])
+        assert "UUID" in response.json()["results"][0]["errors"][0]["message"]
+        assert "debe ser" in response.json()["results"][0]["errors"][0]["message"]
+
+    def test_whole_request_errors(self, api_client, page):
+        assert api_client.post("/api/v1/events/", [1], format="json").status_code == 400
+        assert api_client.post("/api/v1/events/", {"eventos": []}, format="json").status_code == 400
+        too_many = [event(page) for _ in range(api.MAX_BATCH + 1)]
+        assert _post(api_client, too_many).status_code == 413
+        huge = api_client.post(
+            "/api/v1/events/",
+            data=json.dumps({"events": [], "x": "y" * 600_000}),
+            content_type="application/json",
+        )
+        assert huge.status_code == 413
+
+    def test_authentication(self, enrolled, page):
+        anonymous = APIClient()
+        assert _post(anonymous, [event(page)]).status_code in (401, 403)
+        token = Token.objects.create(user=enrolled)
+        with_token = APIClient()
+        with_token.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        assert _post(with_token, [event(page)]).json()["accepted"] == 1
+
+    def test_session_clients_need_the_csrf_token(self, enrolled, page):
+        client = APIClient(enforce_csrf_checks=True)
+        client.force_login(enrolled)
+        assert _post(client, [event(page)]).status_code == 403
+
+    def test_a_learner_can_only_record_for_themselves(self, api_client, enrolled, make_user, page):
+        other = make_user("otra")
+        batch = [{**event(page), "actor": {"id": other.pk}}]
+        _post(api_client, batch)
+        assert not LearningEvent.objects.filter(user=other).exists()
+        assert LearningEvent.objects.filter(user=enrolled).count() == 1
+
+    def test_schema_and_docs_are_served(self, client):
+        schema = client.get("/api/v1/schema/")
+        assert schema.status_code == 200
+        assert b"/api/v1/events/" in schema.content and b"events_create" in schema.content
+        docs = client.get("/api/v1/docs/")
+        assert docs.status_code == 200
+        assert b"https://" not in docs.content and b"cdn." not in docs.content
+        paths = json.loads(client.get("/api/v1/schema/?format=json").content)["paths"]
+        assert all(path.startswith("/api/v1/") for path in paths)
+
+
+class TestTimeOnTask:
+    def test_a_heartbeat_counts_at_most_a_minute(self, enrolled, page):
+        api.record_events(user=enrolled, items=[event(page, "progressed", duration=8 * 3600)])
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 60
+
+    def test_one_heartbeat_per_minute_counts(self, enrolled, page):
+        items = [
+            event(page, "progressed", at=T0 + timedelta(seconds=s), duration=30)
+            for s in range(0, 60, 5)
+        ]
+        api.record_events(user=enrolled, items=items)
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 30
+
+    def test_a_tab_open_all_night_is_not_eight_hours(self, enrolled, page):
+        """Eight hours of a client that keeps sending: capped at one minute per minute of
+        wall clock; the client itself stops when the learner is idle (progress.js)."""
+        items = [
+            event(page, "progressed", at=T0 + timedelta(seconds=s), duration=3600)
+            for s in range(0, 600, 10)
+        ]
+        api.record_events(user=enrolled, items=items)
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 600
+
+
+class TestMarkAsDone:
+    def test_form_marks_the_lesson_and_goes_on(self, client, enrolled, page):
+        client.force_login(enrolled)
+        html = client.get(page.url).content.decode()
+        assert "Marcar como terminada" in html
+        response = client.post(
+            f"/mis-cursos/leccion/{page.pk}/terminar/",
+            {"next": "/cursos/fracciones-y-porcentajes/"},
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/cursos/fracciones-y-porcentajes/"
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).status == "completed"
+        assert "Ya terminó esta lección" in client.get(page.url).content.decode()
+
+    def test_refuses_get_unsafe_next_and_strangers(
+        self, client, enrolled, educando, make_user, page
+    ):
+        client.force_login(enrolled)
+        assert client.get(f"/mis-cursos/leccion/{page.pk}/terminar/").status_code == 405
+        response = client.post(
+            f"/mis-cursos/leccion/{page.pk}/terminar/", {"next": "https://malo.example/"}
+        )
+        assert response["Location"] == "/mis-cursos/"
+        client.force_login(make_user("no-inscrita"))
+        assert client.post(f"/mis-cursos/leccion/{page.pk}/terminar/").status_code == 404
+
+
+def _complete_course(user, course):
+    steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
+    items = [
+        event(
+            courses_api.LessonPage.objects.get(pk=s.page_id),
+            "completed",
+            at=T0 + timedelta(minutes=i),
+        )
+        for i, s in enumerate(steps.steps)
+        if s.kind == "lesson" and s.required
+    ]
+    api.record_events(user=user, items=items)
+    return steps
+
+
+class TestCompletion:
+    def test_course_completes_once_when_the_rule_holds(
+        self, enrolled, course, django_capture_on_commit_callbacks
+    ):
+        received = []
+
+        def receiver(**kwargs):
+            received.append(kwargs)
+
+        enrollment_api.course_completed.connect(receiver)
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                steps = _complete_course(enrolled, course)
+            enrollment = enrollment_api.Enrollment.objects.get(user=enrolled, course_id=course.pk)
+            assert enrollment.completed_at is None  # the final exam is still missing
+            progress = CourseProgress.objects.get(user=enrolled, course_id=course.pk)
+            assert progress.required_done == progress.required_total - 1
+            assert 0 < progress.percent < 100
+            with django_capture_on_commit_callbacks(execute=True):
+                api.record_server_event(
+                    user=enrolled,
+                    verb="passed",
+                    page_id=steps.final_assessment_id,
+                    when=T0 + timedelta(hours=1),
+                )
+            enrollment.refresh_from_db()
+            assert enrollment.completed_at == T0 + timedelta(hours=1)
+            with django_capture_on_commit_callbacks(execute=True):
+                api.record_server_event(
+                    user=enrolled, verb="passed", page_id=steps.final_assessment_id
+                )
+            enrollment.refresh_from_db()
+            assert enrollment.completed_at == T0 + timedelta(hours=1)
+            assert len(received) == 1 and received[0]["course_id"] == course.pk
+            assert CourseProgress.objects.get(user=enrolled, course_id=course.pk).percent == 100
+        finally:
+            enrollment_api.course_completed.disconnect(receiver)
+
+    def test_failing_the_final_does_not_complete(self, enrolled, course):
+        steps = _complete_course(enrolled, course)
+        api.record_server_event(user=enrolled, verb="failed", page_id=steps.final_assessment_id)
+        assert enrollment_api.Enrollment.objects.get(user=enrolled).completed_at is None
+
+    def test_optional_lessons_do_not_count(self, enrolled, course):
+        target = lesson("que-es-una-fraccion")
+        target.required = False
+        target.save_revision().publish()
+        steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
+        assert target.pk not in steps.required_ids
+
+
+# --- Order independence and idempotence, by property ---------------------------------------
+
+
+def _stream(pages):
+    return st.lists(
+        st.tuples(
+            st.sampled_from(range(len(pages))),
+            st.sampled_from(["started", "progressed", "completed"]),
+            st.integers(min_value=0, max_value=5000),  # seconds after T0
+            st.integers(min_value=0, max_value=120),  # heartbeat duration
+        ),
+        min_size=1,
+        max_size=25,
+    )
+
+
+def _state(user):
+    lessons = sorted(
+        LessonProgress.objects.filter(user=user).values_list(
+            "page_id",
+            "status",
+            "started_at",
+            "completed_at",
+            "last_activity_at",
+            "time_spent_seconds",
+        )
+    )
+    courses = sorted(
+        CourseProgress.objects.filter(user=user).values_list(
+            "course_id",
+            "required_done",
+            "percent",
+            "last_page_id",
+            "last_activity_at",
+            "time_spent_seconds",
+        )
+    )
+    completed = list(
+        enrollment_api.Enrollment.objects.filter(user=user).values_list("completed_at", flat=True)
+    )
+    return lessons, courses, [c is not None for c in completed]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_order_and_any_duplication_gives_the_same_state(enrolled, course, data):
+    pages = [
+        courses_api.LessonPage.objects.get(pk=s.page_id)
+        for s in courses_api.course_steps(course_ids=[course.pk])[course.pk].steps
+        if s.kind == "lesson"
+    ][:4]
+    raw = data.draw(_stream(pages))
+    events = [
+        event(pages[p], verb, T0 + timedelta(seconds=t), event_id=uuid.UUID(int=i + 1), duration=d)
+        for i, (p, verb, t, d) in enumerate(raw)
+    ]
+
+    def apply(batches):
+        with transaction.atomic():
+            for batch in batches:
+                api.record_events(user=enrolled, items=batch)
+            state = _state(enrolled)
+            transaction.set_rollback(True)
+        return state
+
+    clean = apply([sorted(events, key=lambda e: e["timestamp"])])
+    shuffled = data.draw(st.permutations(events))
+    duplicated = shuffled + data.draw(st.lists(st.sampled_from(events), max_size=10))
+    cut = data.draw(st.integers(min_value=0, max_value=len(duplicated)))
+    messy = apply([duplicated[:cut], duplicated[cut:], duplicated])
+    assert messy == clean
+
+
+def test_rebuild_from_the_log_gives_the_same_state(enrolled, course):
+    _complete_course(enrolled, course)
+    before = _state(enrolled)
+    LessonProgress.objects.filter(user=enrolled).delete()
+    CourseProgress.objects.filter(user=enrolled).delete()
+    assert api.rebuild_progress(user_id=enrolled.pk) == 1
+    assert _state(enrolled) == before
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL; SQLite serialises them",
+)
+def test_concurrent_overlapping_batches(committed):
+    course = courses_api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    user = get_user_model().objects.create_user(username="concurrente")
+    committed.append(user)
+    enrollment_api.enroll(user=user, course=course)
+    pages = [
+        courses_api.LessonPage.objects.get(pk=s.page_id)
+        for s in courses_api.course_steps(course_ids=[course.pk])[course.pk].steps
+        if s.kind == "lesson"
+    ]
+    events = [
+        event(pages[i % len(pages)], "progressed", T0 + timedelta(minutes=i), duration=30)
+        for i in range(40)
+    ] + [event(p, "completed", T0 + timedelta(hours=2)) for p in pages]
+    batches = [events[i : i + 20] for i in range(0, len(events), 10)]  # each event in ~2 batches
+    in_threads(lambda batch: api.record_events(user=user, items=batch), batches)
+    assert LearningEvent.objects.filter(user=user).count() == len(events)
+    progress = LessonProgress.objects.filter(user=user)
+    assert progress.count() == len(pages)
+    assert sum(p.time_spent_seconds for p in progress) == 40 * 30
+    assert all(p.status == "completed" for p in progress)
+    assert CourseProgress.objects.get(user=user).time_spent_seconds == 40 * 30
