@@ -1,5 +1,6 @@
 """Server time, SQL queries and compressed weight of the learner pages.
 
+Requests are made as an educanda enrolled in every course.
 Runs against its own database (SQLite file under bench/out/, or DATABASE_URL), prepared
 as `make run` prepares one: site tree, curriculum, roles, the course library.
 
@@ -59,6 +60,7 @@ def main() -> None:
         "course": course.url,
         "lesson": lesson.url,
         "final exam": course.final_assessment.url,
+        "my courses": "/mis-cursos/",
     }
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
@@ -66,7 +68,15 @@ def main() -> None:
     # Keep one connection, as a production process with persistent connections does.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
+    from django.contrib.auth import get_user_model
+
+    from lms.enrollment import api as enrollment_api
+
+    learner, _created = get_user_model().objects.get_or_create(username="bench-pages")
+    for live_course in api.CoursePage.objects.live():
+        enrollment_api.enroll(user=learner, course=live_course)
     client = Client()
+    client.force_login(learner)  # an enrolled educanda: lessons are for enrolled learners
     print(f"{'page':<16}{'median ms':>10}{'p95 ms':>9}{'queries':>9}{'HTML gz KB':>12}")
     for name, url in pages.items():
         response = client.get(url)  # warm caches (renditions, site root paths)
