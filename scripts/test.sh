@@ -14,7 +14,8 @@ $bin/lint-imports
 echo "== migrations are up to date"
 $bin/python manage.py makemigrations --check --dry-run
 echo "== Django system checks (production settings)"
-DJANGO_SECRET_KEY="$($bin/python -c "import secrets; print(secrets.token_urlsafe(50))")" ALLOWED_HOSTS=example.org \
+AULA_SIGNING_KEY=$($bin/python -c "import base64,os; print(base64.b64encode(os.urandom(32)).decode())") \
+ DJANGO_SECRET_KEY="$($bin/python -c "import secrets; print(secrets.token_urlsafe(50))")" ALLOWED_HOSTS=example.org \
   DJANGO_SETTINGS_MODULE=lms.settings.production $bin/python manage.py check --deploy --fail-level WARNING
 
 echo "== tests on SQLite"

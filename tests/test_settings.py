@@ -23,8 +23,21 @@ def _django(code: str, settings: str, **env) -> subprocess.CompletedProcess:
     )
 
 
+SIGNING_KEY = "q4C2Z5rP0bN8yJ1xW3vT6uS9oM7lK2hG4fD5sA8eR0c="
+
+
+def test_production_refuses_to_start_without_a_signing_key():
+    result = _django(
+        "", "lms.settings.production", ALLOWED_HOSTS="example.org", DJANGO_SECRET_KEY="x" * 50
+    )
+    assert result.returncode != 0
+    assert "AULA_SIGNING_KEY" in result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
-    result = _django("", "lms.settings.production", ALLOWED_HOSTS="example.org")
+    result = _django(
+        "", "lms.settings.production", ALLOWED_HOSTS="example.org", AULA_SIGNING_KEY=SIGNING_KEY
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY no está definida" in result.stderr
 
@@ -35,6 +48,7 @@ def test_production_starts_with_a_secret_key():
         "lms.settings.production",
         ALLOWED_HOSTS="example.org",
         DJANGO_SECRET_KEY="x" * 50,
+        AULA_SIGNING_KEY=SIGNING_KEY,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]

@@ -53,6 +53,8 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
         *_CURRICULUM,
         "courses.edit_any_course",
         "courses.assign_asesores",
+        "certificates.view_certificate",
+        "certificates.change_certificate",
     ],
     ADMINISTRADOR: [
         "wagtailadmin.access_admin",
@@ -62,6 +64,9 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
         *_CURRICULUM,
         "courses.edit_any_course",
         "courses.assign_asesores",
+        "certificates.view_certificate",
+        "certificates.change_certificate",
+        "certificates.change_issuersettings",
         "accounts.add_user",
         "accounts.change_user",
         "accounts.delete_user",

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "lms.enrollment",
     "lms.progress",
     "lms.assessments",
+    "lms.certificates",
     "courses",
     "content",
     "wagtail.contrib.settings",
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into a clear page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -160,6 +162,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
             "file_overwrite": False,
+            "signature_version": "s3v4",
         },
     }
 else:
@@ -179,6 +182,20 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aula <no-responder@localhost>")
 
+# --- Cache (rate limits; Redis in production so every process shares the counts) -------
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+RATELIMIT_VIEW = "lms.certificates.views.rate_limited"
+
+# --- Certificates -----------------------------------------------------------------------
+# Ed25519 private key, 32 bytes base64. Without it development derives one from
+# SECRET_KEY; production refuses to start (settings/production.py).
+AULA_SIGNING_KEY = env.str("AULA_SIGNING_KEY", default="")
+# The public address printed on certificates (QR code) and used in credentials.
+AULA_PUBLIC_URL = env.str("AULA_PUBLIC_URL", default="")
+AULA_CERTIFICATE_PAGE_SIZE = env.str("AULA_CERTIFICATE_PAGE_SIZE", default="letter")
+# Seconds to wait before storing a certificate: only the worker-crash tests set it.
+AULA_ISSUE_FAULT_DELAY = env.float("AULA_ISSUE_FAULT_DELAY", default=0)
+
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
@@ -191,6 +208,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ANNOTATIONS = {
+    # How long a storage outage may push retries apart (seconds; exponential backoff).
+    "certificates.issue": {
+        "retry_backoff_max": env.int("AULA_CERTIFICATE_RETRY_BACKOFF_MAX", default=600)
+    },
+}
+CELERY_BEAT_SCHEDULE = {
+    "constancias-pendientes": {"task": "certificates.sweep", "schedule": 15 * 60},
+}
 
 # --- Wagtail --------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Aula"

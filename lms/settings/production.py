@@ -17,6 +17,12 @@ if not SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
+if not env.str("AULA_SIGNING_KEY", default=""):
+    raise ImproperlyConfigured(
+        "AULA_SIGNING_KEY no está definida: hace falta para firmar las constancias. Genere "
+        "una con `python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`."
+    )
+
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

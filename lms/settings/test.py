@@ -7,7 +7,7 @@ SQLite (the default) and on PostgreSQL.
 import tempfile
 
 from .base import *
-from .base import env
+from .base import AWS_STORAGE_BUCKET_NAME, _media_storage, env
 
 DEBUG = False
 SECRET_KEY = "pruebas-no-es-secreta"  # noqa: S105
@@ -19,13 +19,18 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="aula-test-media-")
 STATIC_ROOT = tempfile.mkdtemp(prefix="aula-test-static-")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The storage tests start a real S3-compatible server and pass its bucket to worker
+    # processes through AWS_STORAGE_BUCKET_NAME; otherwise files stay in a temp folder.
+    "default": _media_storage
+    if AWS_STORAGE_BUCKET_NAME
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = True
+# Eager in the test process; a worker started by the tests gets a broker and is not.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 
 WAGTAILADMIN_BASE_URL = "http://testserver"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
@@ -33,3 +38,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+AULA_SIGNING_KEY = "q4C2Z5rP0bN8yJ1xW3vT6uS9oM7lK2hG4fD5sA8eR0c="  # test key, not a secret
+AULA_PUBLIC_URL = "https://aula.example.org"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,117 @@
+"""Signing and verifying constancias as Open Badges 3.0 / W3C Verifiable Credentials.
+
+The proof is a W3C Data Integrity proof with the ``eddsa-jcs-2022`` cryptosuite: the
+credential and the proof options are canonicalised with JCS (RFC 8785; our documents hold
+only strings, integers and booleans, for which sorted-key compact JSON is JCS), hashed with
+SHA-256, and the concatenation of the two hashes is signed with Ed25519. The public key is
+published as a Multikey at ``/.well-known/aula-issuer.json``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_ED25519_MULTICODEC = b"\xed\x01"
+
+
+def b58encode(data: bytes) -> str:
+    number = int.from_bytes(data, "big")
+    out = ""
+    while number:
+        number, rest = divmod(number, 58)
+        out = _B58[rest] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+
+
+def b58decode(text: str) -> bytes:
+    number = 0
+    for char in text:
+        number = number * 58 + _B58.index(char)
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def canonical(document: dict) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def private_key() -> Ed25519PrivateKey:
+    """The issuer's key: 32 bytes, base64, from AULA_SIGNING_KEY. Development derives one
+    from SECRET_KEY so it works out of the box; production refuses to run without it."""
+    encoded = getattr(settings, "AULA_SIGNING_KEY", "")
+    if encoded:
+        try:
+            seed = base64.b64decode(encoded)
+            return Ed25519PrivateKey.from_private_bytes(seed)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                "AULA_SIGNING_KEY debe ser 32 bytes en base64 (clave privada Ed25519)."
+            ) from exc
+    if not settings.DEBUG and not getattr(settings, "AULA_ALLOW_DERIVED_SIGNING_KEY", False):
+        raise ImproperlyConfigured("Defina AULA_SIGNING_KEY para firmar constancias.")
+    seed = hashlib.sha256(b"aula-dev-signing-key:" + settings.SECRET_KEY.encode()).digest()
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def public_key_multibase(public: Ed25519PublicKey | None = None) -> str:
+    public = public or private_key().public_key()
+    raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return "z" + b58encode(_ED25519_MULTICODEC + raw)
+
+
+def public_key_from_multibase(value: str) -> Ed25519PublicKey:
+    data = b58decode(value[1:]) if value.startswith("z") else b""
+    if not data.startswith(_ED25519_MULTICODEC) or len(data) != 34:
+        raise ValueError("not an Ed25519 Multikey")
+    return Ed25519PublicKey.from_public_bytes(data[2:])
+
+
+def _hash_data(unsigned: dict, options: dict) -> bytes:
+    return (
+        hashlib.sha256(canonical(options)).digest() + hashlib.sha256(canonical(unsigned)).digest()
+    )
+
+
+def sign(credential: dict, *, verification_method: str, created: str) -> dict:
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "created": created,
+        "verificationMethod": verification_method,
+        "proofPurpose": "assertionMethod",
+        "@context": credential["@context"],
+    }
+    signature = private_key().sign(_hash_data(credential, options))
+    proof = {k: v for k, v in options.items() if k != "@context"}
+    proof["proofValue"] = "z" + b58encode(signature)
+    return {**credential, "proof": proof}
+
+
+def verify(signed: dict, public: Ed25519PublicKey) -> bool:
+    """True when the proof was made by ``public`` over exactly this credential."""
+    if not isinstance(signed, dict) or not isinstance(signed.get("proof"), dict):
+        return False
+    document = copy.deepcopy(signed)
+    proof = document.pop("proof")
+    value = proof.pop("proofValue", "")
+    if proof.get("cryptosuite") != "eddsa-jcs-2022" or not str(value).startswith("z"):
+        return False
+    options = {**proof, "@context": document.get("@context")}
+    try:
+        public.verify(b58decode(value[1:]), _hash_data(document, options))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,110 @@
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django_ratelimit.decorators import ratelimit
+
+from lms.certificates import api
+
+RATE = "30/m"
+
+
+def rate_limited(request, exception):
+    response = TemplateResponse(request, "certificates/rate_limited.html", status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+def _public(certificate) -> dict:
+    """Only what a verifier needs: no account, no contact data."""
+    data = {
+        "folio": certificate.folio,
+        "status": "valid" if certificate.is_valid else "revoked",
+        "name": certificate.learner_name,
+        "course": certificate.course_title,
+        "module": certificate.module_code or None,
+        "hours": certificate.hours,
+        "completed_on": certificate.completed_on.isoformat(),
+        "issuer": certificate.issuer_name,
+        "issued_at": certificate.issued_at.isoformat(),
+    }
+    if certificate.revoked_at:
+        data["revoked_on"] = timezone.localdate(certificate.revoked_at).isoformat()
+        if certificate.replaced_by_id:
+            data["replaced_by"] = certificate.replaced_by.folio
+    return data
+
+
+@ratelimit(key="ip", rate=RATE, block=True)
+def verify_form(request):
+    folio = request.GET.get("folio", "").strip()
+    if folio:
+        return redirect("certificates:verify", folio=folio.upper())
+    return TemplateResponse(request, "certificates/verify.html", {"state": "form"})
+
+
+@ratelimit(key="ip", rate=RATE, block=True)
+def verify(request, folio: str, as_json: bool = False):
+    certificate = api.lookup(folio=folio)
+    from lms.certificates import folio as folios
+
+    canonical = folios.normalize(folio)
+    if as_json:
+        if certificate is None:
+            state = "unknown" if canonical else "malformed"
+            return JsonResponse({"folio": folio, "status": state}, status=404)
+        return JsonResponse(_public(certificate))
+    if certificate and canonical != folio:
+        return redirect("certificates:verify", folio=certificate.folio)
+    context = {
+        "folio": folio,
+        "certificate": certificate,
+        "state": "malformed" if not canonical else ("found" if certificate else "unknown"),
+    }
+    return TemplateResponse(
+        request, "certificates/verify.html", context, status=200 if certificate else 404
+    )
+
+
+def issuer(request):
+    response = JsonResponse(api.issuer_profile())
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _own(request, certificate_uuid):
+    certificate = get_object_or_404(api.Certificate, uuid=certificate_uuid)
+    if certificate.user_id != request.user.pk and not request.user.has_perm(
+        "certificates.view_certificate"
+    ):
+        raise Http404
+    return certificate
+
+
+@never_cache
+@login_required
+def download_pdf(request, certificate_uuid):
+    certificate = _own(request, certificate_uuid)
+    storage = storages["default"]
+    if hasattr(storage, "bucket_name"):  # S3: a short-lived presigned URL
+        return HttpResponseRedirect(storage.url(certificate.pdf.name))
+    return FileResponse(
+        certificate.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"constancia-{certificate.folio}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@never_cache
+@login_required
+def download_credential(request, certificate_uuid):
+    certificate = _own(request, certificate_uuid)
+    response = JsonResponse(
+        certificate.credential, json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = f'attachment; filename="constancia-{certificate.folio}.json"'
+    return response
