@@ -12,7 +12,7 @@ import segno
 from django.utils import formats, translation
 from reportlab.lib.pagesizes import A4, letter
 from reportlab.lib.units import inch
-from reportlab.lib.utils import ImageReader
+from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
@@ -86,7 +86,8 @@ def render(
     c.setFont("Aula-Bold", title_size)
     c.drawCentredString(width / 2, top - 3.05 * inch, certificate.course_title)
     with translation.override("es-mx"):
-        date_es = formats.date_format(certificate.completed_on, "j \\d\\e F \\d\\e Y")
+        # Spanish month names are not capitalised: "27 de noviembre de 2026".
+        date_es = formats.date_format(certificate.completed_on, "j \\d\\e F \\d\\e Y").lower()
     with translation.override("en"):
         date_en = formats.date_format(certificate.completed_on, "F j, Y")
     c.setFont("Aula", 12)
@@ -99,13 +100,14 @@ def render(
     lines.append(f"{certificate.hours} horas de estudio · concluido el {date_es}")
     for index, line in enumerate(lines):
         c.drawCentredString(width / 2, top - 3.6 * inch - index * 0.28 * inch, line)
-    c.setFont("Aula-Italic", 10.5)
-    c.drawCentredString(
-        width / 2,
-        top - 4.3 * inch,
+    english = (
         f"This certifies that {certificate.learner_name} completed “{certificate.course_title}” "
-        f"({certificate.hours} hours) on {date_en}.",
+        f"({certificate.hours} hours) on {date_en}."
     )
+    c.setFont("Aula-Italic", 10.5)
+    lines = simpleSplit(english, "Aula-Italic", 10.5, width - 2 * margin)[:3]
+    for index, line in enumerate(lines):
+        c.drawCentredString(width / 2, top - 4.3 * inch - index * 0.2 * inch, line)
     # Signature block
     base = 2.2 * inch
     c.setLineWidth(0.8)
