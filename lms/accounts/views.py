@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
 
 from lms.accounts import api, forms
 
@@ -43,9 +44,18 @@ def _safe_next(request: HttpRequest) -> str:
 # --- Sign-up, log in, log out -------------------------------------------------------------
 
 
+def _signup_rate(group, request) -> str:
+    return settings.AULA_SIGNUP_RATE
+
+
+def _code_rate(group, request) -> str:
+    return settings.AULA_RESET_CODE_RATE
+
+
 @sensitive_post_parameters("password", "password_confirm")
 @never_cache
 @require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=_signup_rate, method="POST", block=True)
 def signup(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     if request.user.is_authenticated:
@@ -119,6 +129,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @sensitive_post_parameters("code", "new_password", "new_password_confirm")
 @never_cache
 @require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=_code_rate, method="POST", block=True)
 def redeem_code(request: HttpRequest) -> HttpResponse:
     """A learner without email sets a new password with a code from their coordinator."""
     form = forms.RedeemCodeForm(request.POST or None)

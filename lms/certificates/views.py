@@ -12,12 +12,6 @@ from lms.certificates import api
 RATE = "30/m"
 
 
-def rate_limited(request, exception):
-    response = TemplateResponse(request, "certificates/rate_limited.html", status=429)
-    response["Retry-After"] = "60"
-    return response
-
-
 def _public(certificate) -> dict:
     """Only what a verifier needs: no account, no contact data."""
     data = {

@@ -184,7 +184,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aula <no-responder@l
 
 # --- Cache (rate limits; Redis in production so every process shares the counts) -------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-RATELIMIT_VIEW = "lms.certificates.views.rate_limited"
+RATELIMIT_VIEW = "lms.views.rate_limited"
+# Per address: generous enough for a Plaza Comunitaria signing up a whole group at once.
+AULA_SIGNUP_RATE = env.str("AULA_SIGNUP_RATE", default="60/h")
+AULA_RESET_CODE_RATE = env.str("AULA_RESET_CODE_RATE", default="30/h")
 
 # --- Certificates -----------------------------------------------------------------------
 # Ed25519 private key, 32 bytes base64. Without it development derives one from

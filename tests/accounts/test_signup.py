@@ -198,3 +198,24 @@ class TestApi:
             api.register_learner(username="ana", password="luna-verde-en-casa")
         assert caught.value.message_dict["username"] == [str(api.USERNAME_TAKEN)]
         assert not api.User.objects.filter(username="ana").exists()
+
+
+def test_sign_up_is_rate_limited_per_address(client, db, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.AULA_SIGNUP_RATE = "3/h"
+    statuses = [client.post("/cuenta/registro/", {"username": ""}).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert "Espere un momento" in client.post("/cuenta/registro/", {}).content.decode()
+    cache.clear()
+
+
+def test_reset_codes_are_rate_limited_per_address(client, db, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.AULA_RESET_CODE_RATE = "2/h"
+    statuses = [client.post("/cuenta/codigo/", {"username": "x"}).status_code for _ in range(3)]
+    assert statuses[-1] == 429
+    cache.clear()
