@@ -14,6 +14,7 @@ urlpatterns = [
     path("mis-cursos/", include("lms.enrollment.urls")),
     path("evaluaciones/", include("lms.assessments.urls")),
     path("api/v1/", include("lms.api_urls")),
+    path("coordinacion/", include("lms.reports.urls")),
     path("", include("lms.certificates.urls")),
 ]
 

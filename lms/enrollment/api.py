@@ -15,12 +15,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses import api as courses_api
-from lms.enrollment.models import Enrollment
+from lms.enrollment.models import Enrollment, Grupo, Membership, Sede, SedeKind
 from lms.enrollment.signals import course_completed
 
 __all__ = [
     "Enrollment",
     "EnrollmentError",
+    "Grupo",
+    "Membership",
+    "Sede",
+    "SedeKind",
+    "add_to_grupo",
     "can_view_course_content",
     "course_completed",
     "enroll",
@@ -28,7 +33,9 @@ __all__ = [
     "enrollments_for",
     "export_personal_data",
     "is_enrolled",
+    "learners_in_scope",
     "mark_completed",
+    "sedes_in_scope",
     "withdraw",
 ]
 
@@ -180,3 +187,28 @@ def export_personal_data(user) -> list[dict]:
         }
         for e in Enrollment.objects.filter(user=user).select_related("course")
     ]
+
+
+# --- Sedes and grupos -------------------------------------------------------------------
+
+
+def sedes_in_scope(*, user):
+    """The sedes a person may see and act on: all for administrators, their own for
+    coordinators, none for anyone else. Every coordinator page, export, API call and
+    email filters through this."""
+    if not user.is_authenticated:
+        return Sede.objects.none()
+    if user.is_superuser or user.has_perm("enrollment.view_all_sedes"):
+        return Sede.objects.all()
+    return Sede.objects.filter(coordinators=user)
+
+
+def learners_in_scope(*, user):
+    """Ids of the learners in grupos of the sedes in ``user``'s scope (a subquery)."""
+    return Membership.objects.filter(grupo__sede__in=sedes_in_scope(user=user)).values("user_id")
+
+
+@transaction.atomic
+def add_to_grupo(*, grupo, user) -> Membership:
+    membership, _created = Membership.objects.get_or_create(grupo=grupo, user=user)
+    return membership

@@ -59,3 +59,89 @@ class Enrollment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.withdrawn_at is None
+
+
+class SedeKind(models.TextChoices):
+    PLAZA = "plaza", _("Plaza Comunitaria")
+    CONSULADO = "consulado", _("Consulado")
+    ORGANIZACION = "organizacion", _("Organización aliada")
+
+
+class Sede(models.Model):
+    """A site where people study together: a Plaza Comunitaria, a consulate or a partner
+    organisation. Coordinators see and act only on the learners of their own sedes."""
+
+    key = models.SlugField(_("clave"), max_length=60, unique=True)
+    name = models.CharField(_("nombre"), max_length=200)
+    kind = models.CharField(_("tipo"), max_length=20, choices=SedeKind.choices)
+    city = models.CharField(_("ciudad"), max_length=100, blank=True)
+    state = models.CharField(_("estado"), max_length=100, blank=True)
+    coordinators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="coordinated_sedes",
+        verbose_name=_("coordinadores"),
+    )
+    active = models.BooleanField(_("activa"), default=True)
+
+    class Meta:
+        verbose_name = _("sede")
+        verbose_name_plural = _("sedes")
+        ordering = ["name"]
+        permissions = [("view_all_sedes", _("Puede ver todas las sedes"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grupo(models.Model):
+    """A study group (círculo de estudio) of one sede, with its asesores and learners."""
+
+    sede = models.ForeignKey(
+        Sede, on_delete=models.CASCADE, related_name="grupos", verbose_name=_("sede")
+    )
+    name = models.CharField(_("nombre"), max_length=200)
+    asesores = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="advised_grupos",
+        verbose_name=_("asesores"),
+    )
+    learners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        through="Membership",
+        related_name="grupos",
+        verbose_name=_("educandos"),
+    )
+
+    class Meta:
+        verbose_name = _("grupo")
+        verbose_name_plural = _("grupos")
+        ordering = ["sede", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["sede", "name"], name="grupo_unique_name_per_sede"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sede})"
+
+
+class Membership(models.Model):
+    """A learner in a grupo (círculo de estudio)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    grupo = models.ForeignKey(Grupo, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(_("se unió el"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("integrante de grupo")
+        verbose_name_plural = _("integrantes de grupo")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "grupo"], name="membership_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ∈ {self.grupo_id}"

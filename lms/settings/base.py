@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "lms.progress",
     "lms.assessments",
     "lms.certificates",
+    "lms.reports",
     "courses",
     "content",
     "wagtail.contrib.settings",
