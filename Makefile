@@ -12,6 +12,7 @@ PORT ?= 8000
 ## run: set everything up (first time or again) and serve the site on http://127.0.0.1:8000
 run: setup
 	@DJANGO_DEBUG=true $(PY) manage.py demo_accounts
+	@DJANGO_DEBUG=true $(PY) manage.py demo_sede
 	@echo "Aula: http://$(HOST):$(PORT)/  ·  administración: http://$(HOST):$(PORT)/admin/"
 	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -212,3 +212,23 @@ def learners_in_scope(*, user):
 def add_to_grupo(*, grupo, user) -> Membership:
     membership, _created = Membership.objects.get_or_create(grupo=grupo, user=user)
     return membership
+
+
+@transaction.atomic
+def ensure_demo_sede(*, coordinator, asesor, learners) -> Sede:
+    """A Plaza Comunitaria for trying the coordinator pages in development."""
+    sede, _created = Sede.objects.get_or_create(
+        key="demostracion",
+        defaults={
+            "name": "Plaza Comunitaria de demostración",
+            "kind": SedeKind.PLAZA,
+            "city": "Los Ángeles",
+            "state": "California",
+        },
+    )
+    sede.coordinators.add(coordinator)
+    grupo, _created = Grupo.objects.get_or_create(sede=sede, name="Círculo de estudio 1")
+    grupo.asesores.add(asesor)
+    for learner in learners:
+        add_to_grupo(grupo=grupo, user=learner)
+    return sede
