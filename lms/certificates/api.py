@@ -320,7 +320,13 @@ def on_course_completed(sender, *, enrollment_id: int, **kwargs) -> None:
     """course_completed receiver (sent after commit): queue the certificate."""
     from lms.certificates.tasks import issue_certificate_task
 
-    issue_certificate_task.delay(enrollment_id)
+    try:
+        issue_certificate_task.delay(enrollment_id)
+    except Exception:
+        # The learner's completion is already saved: never turn it into an error page
+        # (eager mode with a storage fault, a broker that is down). The periodic sweep
+        # issues what is missing.
+        logger.exception("No se pudo encolar la constancia de la inscripción %s", enrollment_id)
 
 
 def missing_certificates(*, limit: int = 500) -> list[int]:

@@ -134,7 +134,7 @@ def mark_completed(*, user_id: int, course_id: int, when) -> bool:
             user_id=user_id, course_id=course_id
         )
         transaction.on_commit(
-            lambda: course_completed.send(
+            lambda: course_completed.send_robust(
                 sender=Enrollment,
                 enrollment_id=enrollment_id,
                 user_id=user_id,

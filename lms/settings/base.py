@@ -186,6 +186,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aula <no-responder@l
 # --- Cache (rate limits; Redis in production so every process shares the counts) -------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 RATELIMIT_VIEW = "lms.views.rate_limited"
+# Behind a load balancer the client address is in a header, e.g. HTTP_X_FORWARDED_FOR:
+# set it here (rate limits) and in AXES_IPWARE_META_PRECEDENCE_ORDER (login lockout).
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 # Per address: generous enough for a Plaza Comunitaria signing up a whole group at once.
 AULA_SIGNUP_RATE = env.str("AULA_SIGNUP_RATE", default="60/h")
 AULA_RESET_CODE_RATE = env.str("AULA_RESET_CODE_RATE", default="30/h")
@@ -279,6 +282,9 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
+    "AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"]
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -289,3 +289,19 @@ def test_deleting_the_account_keeps_the_certificate_verifiable(client, certifica
     assert certificate.user_id is None and certificate.enrollment_id is None
     assert client.get(f"/verificar/{certificate.folio}.json").json()["status"] == "valid"
     assert api.verify_credential(certificate.credential)[0]
+
+
+def test_a_failure_to_issue_never_breaks_the_completion(
+    enrolled, course, django_capture_on_commit_callbacks
+):
+    """Eager mode with a storage fault: the completion stands, the sweep issues later."""
+    with (
+        mock.patch(
+            "django.core.files.storage.FileSystemStorage._save", side_effect=OSError("disco lleno")
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        enrollment = complete(enrolled, course)
+    assert enrollment.completed_at is not None
+    assert not api.Certificate.objects.exists()
+    assert api.missing_certificates() == [enrollment.pk]
