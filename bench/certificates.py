@@ -15,15 +15,14 @@ process, and the wall time to issue --count certificates with --workers worker p
 import argparse
 import base64
 import os
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-OUT = ROOT / "bench" / "out"
-OUT.mkdir(parents=True, exist_ok=True)
+from common import configure, prepare_site
+
+# Workers are other processes sharing the database: PostgreSQL, not the SQLite default.
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aula_bench")
+configure()
 
 
 def main() -> None:
@@ -37,20 +36,15 @@ def main() -> None:
 
     s3 = S3Server()
     s3.start()
-    os.environ.update(s3.env())
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aula_bench")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "lms.settings.base"
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ["CELERY_BROKER_URL"] = REDIS_URL
-    os.environ["AULA_SIGNING_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ.setdefault("MEDIA_ROOT", str(OUT / "media"))
+    configure(
+        **s3.env(),
+        CELERY_BROKER_URL=REDIS_URL,
+        AULA_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(),
+    )
     workers = []
     try:
-        import django
-
-        django.setup()
+        prepare_site()
         from django.contrib.auth import get_user_model
-        from django.core.management import call_command
         from django.db import connection
 
         from courses import api as courses_api
@@ -59,9 +53,6 @@ def main() -> None:
         from lms.certificates.tasks import issue_certificate_task
         from lms.enrollment.models import Enrollment
 
-        call_command("migrate", verbosity=0)
-        call_command("bootstrap", verbosity=0)
-        call_command("library", "import", "--only-new", verbosity=0)
         users = get_user_model()
         api.Certificate.objects.filter(user__username__startswith="bench-c-").delete()
         users.objects.filter(username__startswith="bench-c-").delete()

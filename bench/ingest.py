@@ -12,23 +12,15 @@ Prints events per second, per-batch latency and the accepted/duplicate counts.
 """
 
 import argparse
-import os
 import random
 import statistics
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-OUT = ROOT / "bench" / "out"
-OUT.mkdir(parents=True, exist_ok=True)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings.base")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{OUT / 'bench.sqlite3'}")
-os.environ.setdefault("MEDIA_ROOT", str(OUT / "media"))
-os.environ["DJANGO_DEBUG"] = "false"
+from common import configure, prepare_site
+
+configure()
 
 
 def main() -> None:
@@ -45,7 +37,6 @@ def main() -> None:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
 
     from courses import api as courses_api
@@ -53,9 +44,7 @@ def main() -> None:
     from lms.progress import api as progress_api
     from lms.progress.models import LearningEvent
 
-    call_command("migrate", verbosity=0)
-    call_command("bootstrap", verbosity=0)
-    call_command("library", "import", "--only-new", verbosity=0)
+    prepare_site()
 
     users_model = get_user_model()
     users_model.objects.filter(username__startswith="bench-").delete()

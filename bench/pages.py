@@ -15,20 +15,11 @@ import argparse
 import gzip
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-OUT = ROOT / "bench" / "out"
-OUT.mkdir(parents=True, exist_ok=True)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings.base")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{OUT / 'bench.sqlite3'}")
-os.environ.setdefault("MEDIA_ROOT", str(OUT / "media"))
-os.environ.setdefault("STATIC_ROOT", str(OUT / "static"))
-os.environ["DJANGO_DEBUG"] = "false"
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+from common import configure, prepare_site
+
+configure(ALLOWED_HOSTS=os.environ.get("ALLOWED_HOSTS", "testserver"))
 
 
 def main() -> None:
@@ -39,17 +30,13 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from courses import api
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
-    call_command("bootstrap", verbosity=0)
-    call_command("library", "import", "--only-new", verbosity=0)
+    prepare_site(static=True)
 
     lesson = api.LessonPage.objects.get(slug="enviar-dinero-a-casa")
     course = api.CoursePage.objects.get(slug="finanzas-personales")

@@ -21,6 +21,7 @@ from content.library.format import (
     dump_yaml,
     list_course_folders,
     read_course_folder,
+    walk_contents,
     write_yaml,
 )
 from content.library.media import (
@@ -49,5 +50,6 @@ __all__ = [
     "list_course_folders",
     "normalize_text",
     "read_course_folder",
+    "walk_contents",
     "write_yaml",
 ]

@@ -38,6 +38,7 @@ from content.api import (
     image_for_file,
     list_course_folders,
     read_course_folder,
+    walk_contents,
     write_yaml,
 )
 from courses.models import (
@@ -362,18 +363,12 @@ def _import_course(
     (report.created if created else report.updated if changed else report.unchanged).append(
         folder.slug
     )
-    known = {e.slug for e in _walk(folder.contents)}
+    known = {e.slug for e in walk_contents(folder.contents)}
     for extra in Page.objects.descendant_of(course).exclude(slug__in=known):
         report.warnings.append(
             _("%(course)s: la página «%(slug)s» no está en la biblioteca; se dejó como está.")
             % {"course": folder.slug, "slug": extra.slug}
         )
-
-
-def _walk(entries: list[ContentsEntry]):
-    for entry in entries:
-        yield entry
-        yield from _walk(entry.children)
 
 
 def import_library(

@@ -249,10 +249,11 @@ def _parse_contents(path: Path, entries: list, where: str, seen: set[str]) -> li
     return parsed
 
 
-def _walk(entries: list[ContentsEntry]):
+def walk_contents(entries: list[ContentsEntry]):
+    """Every entry of a contents tree, units before their children."""
     for entry in entries:
         yield entry
-        yield from _walk(entry.children)
+        yield from walk_contents(entry.children)
 
 
 def read_course_folder(path: Path) -> CourseFolder:
@@ -280,7 +281,7 @@ def read_course_folder(path: Path) -> CourseFolder:
     contents = _parse_contents(manifest_path, manifest["contents"], "contents", set())
     lessons: dict[str, dict] = {}
     assessments: dict[str, dict] = {}
-    for entry in _walk(contents):
+    for entry in walk_contents(contents):
         if entry.kind == "unit":
             continue
         file = path / f"{entry.kind}s" / f"{entry.slug}.yaml"

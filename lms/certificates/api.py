@@ -115,7 +115,6 @@ def _credential(certificate: Certificate) -> dict:
                 "targetUrl": "https://www.gob.mx/inea",
             }
         ]
-    issuer = IssuerSettings.load()
     return {
         "@context": [
             "https://www.w3.org/ns/credentials/v2",
@@ -124,7 +123,7 @@ def _credential(certificate: Certificate) -> dict:
         "id": f"urn:uuid:{certificate.uuid}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": f"Constancia de conclusión: {certificate.course_title}",
-        "issuer": {"id": _issuer_id(), "type": ["Profile"], "name": issuer.name},
+        "issuer": {"id": _issuer_id(), "type": ["Profile"], "name": certificate.issuer_name},
         "validFrom": certificate.issued_at.isoformat(timespec="seconds"),
         "credentialSubject": {
             "type": ["AchievementSubject"],
@@ -148,8 +147,7 @@ def _unique_folio() -> str:
             return candidate
 
 
-def _render_and_store(certificate: Certificate) -> None:
-    issuer = IssuerSettings.load()
+def _render_and_store(certificate: Certificate, issuer: IssuerSettings) -> None:
     logo = None
     if issuer.logo_id:
         with issuer.logo.file.open("rb") as handle:
@@ -166,10 +164,9 @@ def _render_and_store(certificate: Certificate) -> None:
     certificate.pdf.save(f"{certificate.uuid}.pdf", ContentFile(content), save=False)
 
 
-def _build(enrollment, *, learner_name: str) -> Certificate:
+def _build(enrollment, *, learner_name: str, issuer: IssuerSettings) -> Certificate:
     course = enrollment.course
     module = course.module
-    issuer = IssuerSettings.load()
     certificate = Certificate(
         uuid=uuid_module.uuid4(),
         folio=_unique_folio(),
@@ -210,11 +207,14 @@ def issue_certificate(*, enrollment_id: int, learner_name: str | None = None) ->
     )
     if enrollment is None:
         return None
-    certificate = _build(enrollment, learner_name=learner_name or _learner_name(enrollment.user))
+    issuer = IssuerSettings.load()  # once: name in the snapshot, signatory and logo on paper
+    certificate = _build(
+        enrollment, learner_name=learner_name or _learner_name(enrollment.user), issuer=issuer
+    )
     delay = getattr(settings, "AULA_ISSUE_FAULT_DELAY", 0)
     if delay:  # fault injection for the tests that kill a worker mid-issue; 0 otherwise
         time.sleep(delay)
-    _render_and_store(certificate)  # raises on a storage outage: the task retries
+    _render_and_store(certificate, issuer)  # raises on a storage outage: the task retries
     try:
         with transaction.atomic():
             certificate.save()

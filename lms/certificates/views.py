@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django_ratelimit.decorators import ratelimit
 
 from lms.certificates import api
+from lms.certificates import folio as folios
 
 RATE = "30/m"
 
@@ -43,8 +44,6 @@ def verify_form(request):
 @ratelimit(key="ip", rate=RATE, block=True)
 def verify(request, folio: str, as_json: bool = False):
     certificate = api.lookup(folio=folio)
-    from lms.certificates import folio as folios
-
     canonical = folios.normalize(folio)
     if as_json:
         if certificate is None:

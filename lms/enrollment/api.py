@@ -27,6 +27,7 @@ __all__ = [
     "SedeKind",
     "add_to_grupo",
     "can_view_course_content",
+    "closed_reason",
     "course_completed",
     "enroll",
     "enrolled_course_ids",
@@ -49,21 +50,35 @@ class EnrollmentError(Exception):
         return self.message
 
 
-def _check_open(course, *, by_staff: bool) -> None:
+def closed_reason(course, *, by_staff: bool = False, now=None) -> str | None:
+    """Why self-enrollment in ``course`` is not possible now ("coordinator_only",
+    "not_open_yet", "closed"), or None. The course page shows the same rule ``enroll``
+    enforces."""
+    now = now or timezone.now()
     if course.enrollment_policy == "coordinator" and not by_staff:
+        return "coordinator_only"
+    if course.enrollment_opens_at and now < course.enrollment_opens_at:
+        return "not_open_yet"
+    if course.enrollment_closes_at and now >= course.enrollment_closes_at:
+        return "closed"
+    return None
+
+
+def _check_open(course, *, by_staff: bool) -> None:
+    reason = closed_reason(course, by_staff=by_staff)
+    if reason == "coordinator_only":
         raise EnrollmentError(
-            "coordinator_only",
+            reason,
             _("A este curso solo inscribe la coordinación de su sede. Pídale que lo inscriba."),
         )
-    now = timezone.now()
-    if course.enrollment_opens_at and now < course.enrollment_opens_at:
+    if reason == "not_open_yet":
         raise EnrollmentError(
-            "not_open_yet",
+            reason,
             _("La inscripción a este curso abre el %(date)s.")
             % {"date": timezone.localtime(course.enrollment_opens_at).strftime("%d/%m/%Y")},
         )
-    if course.enrollment_closes_at and now >= course.enrollment_closes_at:
-        raise EnrollmentError("closed", _("La inscripción a este curso ya cerró."))
+    if reason == "closed":
+        raise EnrollmentError(reason, _("La inscripción a este curso ya cerró."))
 
 
 def _lock_course(course_id: int):

@@ -1,5 +1,4 @@
 from django import template
-from django.utils import timezone
 
 from lms.enrollment import api
 
@@ -16,18 +15,10 @@ def course_enrollment_panel(context, course):
         if user.is_authenticated
         else None
     )
-    now = timezone.now()
-    reason = None
-    if course.enrollment_policy == "coordinator":
-        reason = "coordinator_only"
-    elif course.enrollment_opens_at and now < course.enrollment_opens_at:
-        reason = "not_open_yet"
-    elif course.enrollment_closes_at and now >= course.enrollment_closes_at:
-        reason = "closed"
     return {
         "request": request,
         "course": course,
         "enrollment": enrollment if enrollment and enrollment.is_active else None,
-        "reason": reason,
+        "reason": api.closed_reason(course),
         "csrf_token": context.get("csrf_token"),
     }
