@@ -14,7 +14,10 @@ urlpatterns = [
     path("mis-cursos/", include("lms.enrollment.urls")),
     path("evaluaciones/", include("lms.assessments.urls")),
     path("api/v1/", include("lms.api_urls")),
+    path("coordinacion/inscripcion/", include("lms.enrollment.coordinator_urls")),
+    path("coordinacion/exportar/", include("lms.reports.export_urls")),
     path("coordinacion/", include("lms.reports.urls")),
+    path("recordatorios/", include("lms.reports.reminder_urls")),
     path("", include("lms.certificates.urls")),
 ]
 

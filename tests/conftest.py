@@ -96,6 +96,47 @@ def enrolled(educando, course):
     return educando
 
 
+@pytest.fixture
+def sedes(db, make_user):
+    """Two Plazas Comunitarias, "norte" and "sur", each with its own coordinator and one
+    grupo: ``sedes["norte"] == (sede, coordinator, grupo)``."""
+    from lms.enrollment import api as enrollment_api
+
+    made = {}
+    for key in ("norte", "sur"):
+        sede = enrollment_api.Sede.objects.create(
+            key=key, name=f"Plaza {key}", kind=enrollment_api.SedeKind.PLAZA
+        )
+        coordinator = make_user(f"coordina-{key}", accounts_api.roles.COORDINADOR)
+        sede.coordinators.add(coordinator)
+        grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 1")
+        made[key] = (sede, coordinator, grupo)
+    return made
+
+
+@pytest.fixture
+def make_learner(make_user):
+    """``make_learner(name, grupo, course, lessons_done=2)``: an educando in ``grupo``,
+    enrolled in ``course`` (if given), who has finished its first ``lessons_done``
+    required lessons."""
+    from lms.enrollment import api as enrollment_api
+    from lms.progress import api as progress_api
+
+    def make(name, grupo=None, course=None, *, lessons_done=0, **fields):
+        user = make_user(name, accounts_api.roles.EDUCANDO, **fields)
+        if grupo is not None:
+            enrollment_api.add_to_grupo(grupo=grupo, user=user)
+        if course is not None:
+            enrollment_api.enroll(user=user, course=course)
+            steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
+            lessons = [s for s in steps.steps if s.kind == "lesson" and s.required]
+            for step in lessons[:lessons_done]:
+                progress_api.record_server_event(user=user, verb="completed", page_id=step.page_id)
+        return user
+
+    return make
+
+
 def lesson(slug: str):
     return courses_api.LessonPage.objects.get(slug=slug)
 

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import wraps
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses import api as courses_api
-from lms.enrollment.models import Enrollment, Grupo, Membership, Sede, SedeKind
+from lms.enrollment.models import BulkImport, Enrollment, Grupo, Membership, Sede, SedeKind
 from lms.enrollment.signals import course_completed
 
 __all__ = [
+    "BulkImport",
     "Enrollment",
     "EnrollmentError",
     "Grupo",
@@ -28,14 +33,18 @@ __all__ = [
     "add_to_grupo",
     "can_view_course_content",
     "closed_reason",
+    "coordinator_required",
     "course_completed",
     "enroll",
     "enrolled_course_ids",
     "enrollments_for",
     "export_personal_data",
+    "grupos_in_scope",
     "is_enrolled",
+    "learner_in_scope",
     "learners_in_scope",
     "mark_completed",
+    "move_to_grupo",
     "sedes_in_scope",
     "withdraw",
 ]
@@ -221,6 +230,44 @@ def sedes_in_scope(*, user):
 def learners_in_scope(*, user):
     """Ids of the learners in grupos of the sedes in ``user``'s scope (a subquery)."""
     return Membership.objects.filter(grupo__sede__in=sedes_in_scope(user=user)).values("user_id")
+
+
+def grupos_in_scope(*, user):
+    """The grupos of the sedes in ``user``'s scope."""
+    return Grupo.objects.filter(sede__in=sedes_in_scope(user=user)).select_related("sede")
+
+
+def learner_in_scope(*, user, learner_id: int):
+    """The learner ``learner_id`` if ``user`` may see them (they belong to a grupo of one of
+    ``user``'s sedes), else None. Views turn None into 404: a coordinator cannot even learn
+    whether an account outside their sedes exists."""
+    return (
+        get_user_model().objects.filter(pk=learner_id, pk__in=learners_in_scope(user=user)).first()
+    )
+
+
+def coordinator_required(view):
+    """For coordinator pages: anonymous visitors go to log in; people with no sede in
+    their scope (learners, asesores, coordinators not yet given a sede) get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not sedes_in_scope(user=request.user).exists():
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@transaction.atomic
+def move_to_grupo(*, user, grupo, by) -> Membership:
+    """Move a learner into ``grupo``: they leave every other grupo of ``by``'s sedes
+    (grupos of sedes ``by`` cannot see are left alone) and join ``grupo``."""
+    Membership.objects.filter(user=user, grupo__sede__in=sedes_in_scope(user=by)).exclude(
+        grupo=grupo
+    ).delete()
+    return add_to_grupo(grupo=grupo, user=user)
 
 
 @transaction.atomic

@@ -145,3 +145,44 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} ∈ {self.grupo_id}"
+
+
+class BulkImport(models.Model):
+    """A spreadsheet of learners a coordinator uploaded to create accounts, put them in a
+    grupo and enroll them in courses.
+
+    Uploading stores the parsed rows and shows a preview; applying re-validates them and
+    writes everything in one transaction, or nothing. After applying, the rows (personal
+    data) are cleared and only the counts are kept. ``code_sheet`` is the printable PDF of
+    the one-time access codes of learners without email; it is private (downloaded through
+    a view that checks scope) and removed when the codes expire.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    grupo = models.ForeignKey(
+        Grupo, on_delete=models.CASCADE, related_name="bulk_imports", verbose_name=_("grupo")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("subido por"),
+    )
+    filename = models.CharField(_("archivo"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    rows = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(_("subido el"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("aplicado el"), null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    code_sheet = models.FileField(
+        _("hoja de códigos"), upload_to="codigos/", max_length=200, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("inscripción masiva")
+        verbose_name_plural = _("inscripciones masivas")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.grupo}"

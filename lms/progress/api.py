@@ -28,6 +28,7 @@ from courses import api as courses_api
 from lms.enrollment import api as enrollment_api
 from lms.progress.models import (
     CourseProgress,
+    DailyActivity,
     LearningEvent,
     LessonProgress,
     ProgressStatus,
@@ -41,6 +42,7 @@ __all__ = [
     "MAX_RESULT_BYTES",
     "BatchResult",
     "CourseProgress",
+    "DailyActivity",
     "ItemResult",
     "LessonProgress",
     "Verb",
@@ -250,6 +252,7 @@ def record_events(
                 )
             if new_rows:
                 LearningEvent.objects.bulk_create(new_rows, ignore_conflicts=True)
+                _record_days(user_id=user.pk, events=new_rows)
                 completed = _recompute(
                     user_id=user.pk,
                     page_ids={row.object_id for row in new_rows},
@@ -283,6 +286,19 @@ def record_server_event(
 
 
 # --- Derived state ---------------------------------------------------------------------------
+
+
+def _record_days(*, user_id: int, events) -> None:
+    """Note the (course, local day) pairs these events fall on; a set, so applying events
+    twice or out of order changes nothing."""
+    days = {
+        (e.course_id, timezone.localdate(e.client_timestamp, timezone.get_default_timezone()))
+        for e in events
+    }
+    DailyActivity.objects.bulk_create(
+        [DailyActivity(user_id=user_id, course_id=c, day=d) for c, d in sorted(days)],
+        ignore_conflicts=True,
+    )
 
 
 def _heartbeat_seconds(heartbeats: list[tuple[datetime, Any]]) -> int:
@@ -403,12 +419,24 @@ def rebuild_progress(*, user_id: int | None = None) -> int:
     events = LearningEvent.objects.all()
     if user_id is not None:
         events = events.filter(user_id=user_id)
-    pairs = defaultdict(lambda: (set(), set()))
-    for uid, page_id, course_id in events.values_list("user_id", "object_id", "course_id"):
+    pairs = defaultdict(lambda: (set(), set(), set()))
+    for uid, page_id, course_id, timestamp in events.values_list(
+        "user_id", "object_id", "course_id", "client_timestamp"
+    ):
         pairs[uid][0].add(page_id)
         pairs[uid][1].add(course_id)
-    for uid, (page_ids, course_ids) in pairs.items():
+        pairs[uid][2].add(
+            (course_id, timezone.localdate(timestamp, timezone.get_default_timezone()))
+        )
+    days = DailyActivity.objects.all()
+    if user_id is not None:
+        days = days.filter(user_id=user_id)
+    days.delete()
+    for uid, (page_ids, course_ids, studied) in pairs.items():
         _recompute(user_id=uid, page_ids=page_ids, course_ids=course_ids)
+        DailyActivity.objects.bulk_create(
+            [DailyActivity(user_id=uid, course_id=c, day=d) for c, d in sorted(studied)]
+        )
     return len(pairs)
 
 

@@ -109,3 +109,28 @@ class CourseProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.course_id}: {self.percent} %"
+
+
+class DailyActivity(models.Model):
+    """Derived: the days a learner studied a course (local date of the event's client
+    timestamp). Weekly activity charts and "active in the last N days" read this small
+    table instead of the event log. Rebuilt from the log like the other derived tables."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="daily_activity"
+    )
+    course_id = models.PositiveIntegerField()
+    day = models.DateField()
+
+    class Meta:
+        verbose_name = _("día de estudio")
+        verbose_name_plural = _("días de estudio")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "course_id", "day"], name="dailyactivity_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["day", "course_id"], name="dailyactivity_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.course_id}: {self.day}"

@@ -8,6 +8,7 @@ code with ``lms.settings.production`` and the variables documented in the README
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -223,7 +224,38 @@ CELERY_TASK_ANNOTATIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "constancias-pendientes": {"task": "certificates.sweep", "schedule": 15 * 60},
+    # Mondays 8:00 (TIME_ZONE): the coordinators' weekly digest.
+    "resumen-semanal": {
+        "task": "reports.weekly_digest",
+        "schedule": crontab(minute=0, hour=8, day_of_week=1),
+    },
+    # Every day at 10:00; each learner gets at most one reminder a week.
+    "recordatorios": {
+        "task": "reports.send_reminders",
+        "schedule": crontab(minute=0, hour=10),
+    },
+    # Nightly: delete old export files, unapplied uploads and expired sheets of codes.
+    "limpieza-exportaciones": {"task": "reports.cleanup", "schedule": crontab(minute=30, hour=3)},
+    "limpieza-inscripciones": {
+        "task": "enrollment.cleanup",
+        "schedule": crontab(minute=40, hour=3),
+    },
 }
+
+# --- Coordination -----------------------------------------------------------------------
+# A learner is "at risk" after this many days without studying a course they are enrolled
+# in, or after this many failed attempts at one assessment without passing it.
+AULA_AT_RISK_DAYS = env.int("AULA_AT_RISK_DAYS", default=14)
+AULA_AT_RISK_FAILED_ATTEMPTS = env.int("AULA_AT_RISK_FAILED_ATTEMPTS", default=2)
+# Learners inactive this many days get a reminder email (if they gave an email and did not
+# opt out), never more than one a week.
+AULA_REMINDER_AFTER_DAYS = env.int("AULA_REMINDER_AFTER_DAYS", default=7)
+# Exports up to this many rows stream in the request; larger ones run as a Celery task.
+AULA_EXPORT_STREAM_MAX_ROWS = env.int("AULA_EXPORT_STREAM_MAX_ROWS", default=20000)
+# Days an export file or a sheet of access codes is kept before it is deleted.
+AULA_EXPORT_KEEP_DAYS = env.int("AULA_EXPORT_KEEP_DAYS", default=7)
+# Most rows accepted in one bulk-enrollment file.
+AULA_BULK_MAX_ROWS = env.int("AULA_BULK_MAX_ROWS", default=2000)
 
 # --- Wagtail --------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Aula"

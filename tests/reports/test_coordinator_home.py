@@ -2,36 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from courses import api as courses_api
 from lms.accounts import roles
-from lms.enrollment import api as enrollment_api
-from lms.progress import api as progress_api
-
-
-@pytest.fixture
-def sedes(db, make_user):
-    """Two sedes, each with a coordinator and a grupo."""
-    made = {}
-    for key in ("norte", "sur"):
-        sede = enrollment_api.Sede.objects.create(
-            key=key, name=f"Plaza {key}", kind=enrollment_api.SedeKind.PLAZA
-        )
-        coordinator = make_user(f"coordina-{key}", roles.COORDINADOR)
-        sede.coordinators.add(coordinator)
-        grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 1")
-        made[key] = (sede, coordinator, grupo)
-    return made
-
-
-def _learner(make_user, grupo, name, course, *, lessons_done=0):
-    user = make_user(name, roles.EDUCANDO)
-    enrollment_api.add_to_grupo(grupo=grupo, user=user)
-    enrollment_api.enroll(user=user, course=course)
-    steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
-    lessons = [s for s in steps.steps if s.kind == "lesson" and s.required]
-    for step in lessons[:lessons_done]:
-        progress_api.record_server_event(user=user, verb="completed", page_id=step.page_id)
-    return user
 
 
 def _rows(response):
@@ -48,9 +19,9 @@ class TestAccess:
         client.force_login(make_user("sin-sede", role))
         assert client.get("/coordinacion/").status_code == 403
 
-    def test_a_coordinator_sees_only_their_sede(self, client, sedes, make_user, course):
+    def test_a_coordinator_sees_only_their_sede(self, client, sedes, make_learner, course):
         norte, sur = sedes["norte"], sedes["sur"]
-        _learner(make_user, sur[2], "de-sur", course)
+        make_learner("de-sur", sur[2], course)
         client.force_login(norte[1])
         response = client.get("/coordinacion/")
         assert response.status_code == 200
@@ -63,18 +34,18 @@ class TestAccess:
         assert set(_rows(client.get("/coordinacion/"))) == {"Plaza norte", "Plaza sur"}
 
 
-def test_figures(client, sedes, make_user, course):
+def test_figures(client, sedes, make_learner, course):
     _sede, coordinator, grupo = sedes["norte"]
-    _learner(make_user, grupo, "a", course)
-    _learner(make_user, grupo, "b", course, lessons_done=1)
-    _learner(make_user, grupo, "c", course, lessons_done=5)
+    make_learner("a", grupo, course)
+    make_learner("b", grupo, course, lessons_done=1)
+    make_learner("c", grupo, course, lessons_done=5)
     client.force_login(coordinator)
     row = _rows(client.get("/coordinacion/"))["Plaza norte"]
     assert (row.enrolled, row.started, row.active_7, row.halfway, row.completed) == (3, 2, 2, 1, 0)
     assert row.completion_rate == 0
 
 
-def test_queries_do_not_grow_with_learners(client, sedes, make_user, course):
+def test_queries_do_not_grow_with_learners(client, sedes, make_learner, course):
     _sede, coordinator, grupo = sedes["norte"]
     client.force_login(coordinator)
 
@@ -83,9 +54,9 @@ def test_queries_do_not_grow_with_learners(client, sedes, make_user, course):
             assert client.get("/coordinacion/").status_code == 200
         return len(ctx.captured_queries)
 
-    _learner(make_user, grupo, "uno", course, lessons_done=1)
+    make_learner("uno", grupo, course, lessons_done=1)
     client.get("/coordinacion/")
     one = count()
     for index in range(5):
-        _learner(make_user, grupo, f"mas-{index}", course, lessons_done=index)
+        make_learner(f"mas-{index}", grupo, course, lessons_done=index)
     assert count() == one
