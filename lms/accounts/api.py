@@ -53,6 +53,7 @@ __all__ = [
     "register_personal_data",
     "reset_code_days",
     "roles",
+    "set_reminders_opt_out",
     "update_profile",
     "user_has_role",
     "validate_profile",
@@ -324,6 +325,13 @@ def update_profile(
     _set_profile(user, values)
     user.save(update_fields=list(PROFILE_FIELDS))
     return user
+
+
+def set_reminders_opt_out(*, user: User, opt_out: bool = True) -> None:
+    """Record whether a person wants reminder emails (the one-click link in each reminder
+    and the profile page). Touches nothing else of their profile."""
+    type(user).objects.filter(pk=user.pk).update(reminders_opt_out=opt_out)
+    user.reminders_opt_out = opt_out
 
 
 # --- Login throttling ---------------------------------------------------------------------

@@ -251,7 +251,7 @@ AULA_AT_RISK_FAILED_ATTEMPTS = env.int("AULA_AT_RISK_FAILED_ATTEMPTS", default=2
 # opt out), never more than one a week.
 AULA_REMINDER_AFTER_DAYS = env.int("AULA_REMINDER_AFTER_DAYS", default=7)
 # Exports up to this many rows stream in the request; larger ones run as a Celery task.
-AULA_EXPORT_STREAM_MAX_ROWS = env.int("AULA_EXPORT_STREAM_MAX_ROWS", default=20000)
+AULA_EXPORT_STREAM_MAX_ROWS = env.int("AULA_EXPORT_STREAM_MAX_ROWS", default=50000)
 # Days an export file or a sheet of access codes is kept before it is deleted.
 AULA_EXPORT_KEEP_DAYS = env.int("AULA_EXPORT_KEEP_DAYS", default=7)
 # Most rows accepted in one bulk-enrollment file.

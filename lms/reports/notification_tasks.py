@@ -1,0 +1,1 @@
+"""Notification tasks (filled in by the notifications work)."""
