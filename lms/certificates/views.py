@@ -1,6 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import storages
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -9,6 +8,8 @@ from django_ratelimit.decorators import ratelimit
 
 from lms.certificates import api
 from lms.certificates import folio as folios
+from lms.enrollment import api as enrollment_api
+from lms.files import private_file_response
 
 RATE = "30/m"
 
@@ -69,24 +70,26 @@ def issuer(request):
 
 
 def _own(request, certificate_uuid):
+    """The learner's own certificate, or one of a learner in the viewer's sedes (for
+    coordinators); anything else is a 404, whatever permissions the viewer holds."""
     certificate = get_object_or_404(api.Certificate, uuid=certificate_uuid)
-    if certificate.user_id != request.user.pk and not request.user.has_perm(
-        "certificates.view_certificate"
+    if certificate.user_id == request.user.pk:
+        return certificate
+    if (
+        certificate.user_id is not None
+        and request.user.has_perm("certificates.view_certificate")
+        and enrollment_api.learner_in_scope(user=request.user, learner_id=certificate.user_id)
     ):
-        raise Http404
-    return certificate
+        return certificate
+    raise Http404
 
 
 @never_cache
 @login_required
 def download_pdf(request, certificate_uuid):
     certificate = _own(request, certificate_uuid)
-    storage = storages["default"]
-    if hasattr(storage, "bucket_name"):  # S3: a short-lived presigned URL
-        return HttpResponseRedirect(storage.url(certificate.pdf.name))
-    return FileResponse(
-        certificate.pdf.open("rb"),
-        as_attachment=True,
+    return private_file_response(
+        certificate.pdf,
         filename=f"constancia-{certificate.folio}.pdf",
         content_type="application/pdf",
     )

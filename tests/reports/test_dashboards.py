@@ -416,3 +416,10 @@ class TestCertificateActions:
         assert client.post(url, {"reason": "x"}).status_code == 403
         certified.refresh_from_db()
         assert certified.revoked_at is None
+
+    def test_pdf_download_follows_the_sede(self, client, sedes, certified):
+        url = f"/mis-cursos/constancias/{certified.uuid}/pdf/"
+        client.force_login(sedes["norte"][1])
+        assert client.get(url).status_code == 200
+        client.force_login(sedes["sur"][1])  # holds the same permission, other sede
+        assert client.get(url).status_code == 404
