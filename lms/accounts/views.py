@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from lms.accounts import api, forms
+from lms.enrollment import api as enrollment_api
 
 # Sign-up and reset codes log the person in themselves, past django-axes (which guards
 # only password guessing at the log-in form).
@@ -77,6 +78,12 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = forms.LoginForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        """Coordinators land on their dashboard; everyone else on "Mis cursos"."""
+        if enrollment_api.sedes_in_scope(user=self.request.user).exists():
+            return "/coordinacion/"
+        return super().get_default_redirect_url()
 
 
 class LogoutView(auth_views.LogoutView):
@@ -165,7 +172,14 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Guardamos sus cambios."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "coordinates": enrollment_api.sedes_in_scope(user=request.user).exists(),
+        },
+    )
 
 
 @login_required

@@ -423,3 +423,24 @@ class TestCertificateActions:
         assert client.get(url).status_code == 200
         client.force_login(sedes["sur"][1])  # holds the same permission, other sede
         assert client.get(url).status_code == 404
+
+
+class TestWayIn:
+    def test_coordinators_land_on_their_dashboard(self, client, sedes, educando):
+        response = client.post(
+            "/cuenta/entrar/", {"username": "coordina-norte", "password": "contraseña-de-prueba"}
+        )
+        assert response.status_code == 302 and response["Location"] == "/coordinacion/"
+        client.logout()
+        response = client.post(
+            "/cuenta/entrar/", {"username": "educanda1", "password": "contraseña-de-prueba"}
+        )
+        assert response["Location"] == "/mis-cursos/"
+
+    def test_profile_and_admin_menu_link(self, client, sedes, asesor):
+        client.force_login(sedes["norte"][1])
+        assert 'href="/coordinacion/"' in client.get("/cuenta/").content.decode()
+        assert '"/coordinacion/"' in client.get("/admin/").content.decode()
+        client.force_login(asesor)
+        assert 'href="/coordinacion/"' not in client.get("/cuenta/").content.decode()
+        assert '"/coordinacion/"' not in client.get("/admin/").content.decode()
