@@ -13,6 +13,7 @@ PORT ?= 8000
 run: setup
 	@DJANGO_DEBUG=true $(PY) manage.py demo_accounts
 	@DJANGO_DEBUG=true $(PY) manage.py demo_sede
+	@DJANGO_DEBUG=true $(PY) manage.py demo_activity
 	@echo "Aula: http://$(HOST):$(PORT)/  ·  administración: http://$(HOST):$(PORT)/admin/"
 	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -162,15 +162,17 @@ def course_detail(request, course_id):
     stop (per-lesson drop-off)."""
     course = get_object_or_404(courses_api.CoursePage.objects.live(), pk=course_id)
     form, sedes, grupo = _scope_filter(request)
+    total = selectors.total_figures(
+        sedes=sedes, grupo=grupo, course_id=course.pk, label=course.title
+    )
     return TemplateResponse(
         request,
         "reports/course.html",
         {
             "course": course,
             "form": form,
-            "total": selectors.total_figures(
-                sedes=sedes, grupo=grupo, course_id=course.pk, label=course.title
-            ),
+            "total": total,
+            "total_rows": [total],
             "drop_off": selectors.lesson_drop_off(sedes=sedes, grupo=grupo, course_id=course.pk),
             "weeks": selectors.weekly_activity(sedes=sedes, grupo=grupo, course_id=course.pk),
         },
@@ -192,6 +194,7 @@ def at_risk_list(request):
     their contact if they gave one and the last thing they did."""
     form, sedes, grupo = _scope_filter(request, AtRiskForm)
     days = form.days() or selectors.at_risk_days()
+    form.fields["dias"].widget.attrs["placeholder"] = days
     rows = (
         selectors.at_risk(sedes=sedes, grupo=grupo, days=days)
         .select_related("user", "course")
