@@ -301,7 +301,8 @@ def _state(user):
     completed = list(
         enrollment_api.Enrollment.objects.filter(user=user).values_list("completed_at", flat=True)
     )
-    return lessons, courses, [c is not None for c in completed]
+    days = sorted(api.DailyActivity.objects.filter(user=user).values_list("course_id", "day"))
+    return lessons, courses, [c is not None for c in completed], days
 
 
 @settings(
