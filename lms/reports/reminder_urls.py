@@ -1,6 +1,8 @@
 """The one-click opt-out of reminder emails, under /recordatorios/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from lms.reports import reminder_views
 
 app_name = "reminders"
-urlpatterns: list = []
+urlpatterns = [path("baja/<str:token>/", reminder_views.opt_out, name="opt_out")]
