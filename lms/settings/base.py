@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "lms.accounts.wagtail_users.AulaUsersConfig",  # wagtail.users with Aula's user forms
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -252,6 +252,8 @@ AULA_AT_RISK_FAILED_ATTEMPTS = env.int("AULA_AT_RISK_FAILED_ATTEMPTS", default=2
 AULA_REMINDER_AFTER_DAYS = env.int("AULA_REMINDER_AFTER_DAYS", default=7)
 # Exports up to this many rows stream in the request; larger ones run as a Celery task.
 AULA_EXPORT_STREAM_MAX_ROWS = env.int("AULA_EXPORT_STREAM_MAX_ROWS", default=50000)
+# XLSX files are built whole before they are sent (about 4 times slower than CSV).
+AULA_EXPORT_XLSX_MAX_ROWS = env.int("AULA_EXPORT_XLSX_MAX_ROWS", default=10000)
 # Days an export file or a sheet of access codes is kept before it is deleted.
 AULA_EXPORT_KEEP_DAYS = env.int("AULA_EXPORT_KEEP_DAYS", default=7)
 # Most rows accepted in one bulk-enrollment file.
