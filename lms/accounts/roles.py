@@ -55,6 +55,15 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
         "courses.assign_asesores",
         "certificates.view_certificate",
         "certificates.change_certificate",
+        # Sedes and grupos in the admin, limited to their own sedes by the permission
+        # policies in ``enrollment/viewsets.py``: they see their sedes (an administrator
+        # creates and changes them) and create and change the grupos in them. Deleting a
+        # grupo takes its learners out of it (and so out of the coordinator's sight), so
+        # that stays with administrators; a coordinator moves learners instead.
+        "enrollment.view_sede",
+        "enrollment.add_grupo",
+        "enrollment.change_grupo",
+        "enrollment.view_grupo",
     ],
     ADMINISTRADOR: [
         "wagtailadmin.access_admin",
@@ -74,6 +83,7 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.add_grupo",
         "enrollment.change_grupo",
         "enrollment.view_grupo",
+        "enrollment.delete_grupo",
         "accounts.add_user",
         "accounts.change_user",
         "accounts.delete_user",

@@ -2,17 +2,35 @@
 
 Course pages stay public. A visitor who is not logged in is sent to log in; a logged-in
 learner who is not enrolled gets a 403 page that offers enrollment.
+
+Below the serving hooks: sedes and grupos in the admin ("Sedes y grupos"), each person
+limited to their own sedes (see ``viewsets.py``).
 """
 
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.models import Page, ReferenceIndex
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from courses import api as courses_api
 from lms.enrollment import api
+from lms.enrollment.viewsets import (
+    GrupoPermissionPolicy,
+    GrupoViewSet,
+    ScopedDeleteBulkAction,
+    SedePermissionPolicy,
+    SedeViewSet,
+)
+
+# Before anything asks Wagtail for these models' policies (it would make a plain one).
+register_permission_policy(api.Sede, SedePermissionPolicy(api.Sede))
+register_permission_policy(api.Grupo, GrupoPermissionPolicy(api.Grupo))
 
 
 @hooks.register("before_serve_page")
@@ -51,3 +69,19 @@ def protect_course_documents(document, request):
     if not any(api.can_view_course_content(user=user, course_id=c) for c in course_ids):
         raise PermissionDenied
     return None
+
+
+# --- Sedes and grupos in the admin ----------------------------------------------------------
+
+
+class SedesGroup(SnippetViewSetGroup):
+    menu_label = _("Sedes y grupos")
+    menu_icon = "site"
+    menu_order = 160  # right after "Coordinación"
+    items = (SedeViewSet, GrupoViewSet)
+
+
+register_snippet(SedesGroup)
+
+# After Wagtail's own bulk delete for snippets (order 0), so it replaces it for these two.
+hooks.register("register_bulk_action", ScopedDeleteBulkAction, order=1)

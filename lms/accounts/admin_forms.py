@@ -1,0 +1,59 @@
+"""Wagtail's forms to create and edit people in the admin, with Aula's profile fields.
+
+Wagtail's own forms know only username, email and names, and make email and names
+required. In Aula all of those are optional (a learner needs a username and a password),
+and a person's profile also has the name for their certificates, a phone, a CURP and
+whether they want reminder emails. The rules for these fields are the model's
+(validators, ``User.clean``, the CURP unique constraint and its message), so a CURP typed
+here is checked and stored exactly as on the learner's own profile page.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from wagtail.users.forms import UserCreationForm, UserEditForm
+
+from lms.accounts.validators import normalise_curp, validate_curp
+
+PROFILE_FIELDS = {"display_name", "phone", "curp", "reminders_opt_out"}
+
+
+class ProfileFieldsForm(forms.Form):
+    """The fields both forms share; mixed in before Wagtail's form."""
+
+    email = forms.EmailField(
+        label=_("Correo electrónico"),
+        required=False,
+        help_text=_("Opcional. Sirve para recuperar la contraseña y recibir avisos."),
+    )
+    first_name = forms.CharField(label=_("Nombre(s)"), required=False, max_length=150)
+    last_name = forms.CharField(label=_("Apellidos"), required=False, max_length=150)
+    # Longer than the stored 18 so that a CURP copied with spaces or hyphens fits; it is
+    # stored compact and in capitals.
+    curp = forms.CharField(
+        label=_("CURP"),
+        required=False,
+        max_length=30,
+        help_text=_("Opcional. Se guarda en mayúsculas."),
+    )
+
+    def clean_curp(self) -> str:
+        curp = normalise_curp(self.cleaned_data.get("curp"))
+        try:
+            validate_curp(curp)
+        except ValidationError as error:
+            # Only this message: the model's max_length would add a second, technical one.
+            raise ValidationError(error.messages[0], code=error.code) from error
+        return curp
+
+
+class AulaUserCreationForm(ProfileFieldsForm, UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = UserCreationForm.Meta.fields | PROFILE_FIELDS
+
+
+class AulaUserEditForm(ProfileFieldsForm, UserEditForm):
+    class Meta(UserEditForm.Meta):
+        fields = UserEditForm.Meta.fields | PROFILE_FIELDS
