@@ -48,6 +48,8 @@ __all__ = [
     "format_reset_code",
     "get_user_by_username",
     "issue_reset_code",
+    "normalise_curp",
+    "normalise_username",
     "redeem_reset_code",
     "register_learner",
     "register_personal_data",
@@ -156,15 +158,18 @@ def _validation_errors(error: ValidationError) -> dict[str, list]:
 def _validated_learner(
     *,
     username: str,
-    password: str,
+    password: str | None,
     display_name: str,
     email: str,
     phone: str,
     curp: str,
     reminders_opt_out: bool,
+    check_taken: bool = True,
 ) -> User:
     """An unsaved learner built from what was typed, or ``ValidationError`` with every
-    problem at once, keyed by argument name."""
+    problem at once, keyed by argument name. ``password=None`` skips the password rules
+    (an account created without one); ``check_taken=False`` skips every check that reads
+    the database (username or CURP already in use)."""
     user = User(
         username=normalise_username(username),
         display_name=(display_name or "").strip(),
@@ -180,15 +185,18 @@ def _validated_learner(
     except ValidationError as error:
         errors["username"] = error.error_list
         exclude.add("username")
-    if "username" not in errors and get_user_by_username(username=user.username):
+    if check_taken and "username" not in errors and get_user_by_username(username=user.username):
         errors["username"] = [ValidationError(USERNAME_TAKEN, code="username_taken")]
         exclude.add("username")
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            errors["password"] = error.error_list
     try:
-        validate_password(password, user)
-    except ValidationError as error:
-        errors["password"] = error.error_list
-    try:
-        user.full_clean(exclude=exclude)
+        user.full_clean(
+            exclude=exclude, validate_unique=check_taken, validate_constraints=check_taken
+        )
     except ValidationError as error:
         for field, messages in _validation_errors(error).items():
             errors.setdefault(field, []).extend(messages)
@@ -200,15 +208,21 @@ def _validated_learner(
 def validate_registration(
     *,
     username: str,
-    password: str,
+    password: str | None,
     display_name: str = "",
     email: str = "",
     phone: str = "",
     curp: str = "",
     reminders_opt_out: bool = False,
+    check_taken: bool = True,
 ) -> None:
     """Raise the ``ValidationError`` that ``register_learner`` would raise, creating
-    nothing (lets a form show every problem at once)."""
+    nothing (lets a form show every problem at once).
+
+    ``password=None`` validates an account that will have no password. With
+    ``check_taken=False`` no query is made: the caller checks whether the username or the
+    CURP is already in use (bulk enrollment looks them up for a whole file at once).
+    """
     _validated_learner(
         username=username,
         password=password,
@@ -217,6 +231,7 @@ def validate_registration(
         phone=phone,
         curp=curp,
         reminders_opt_out=reminders_opt_out,
+        check_taken=check_taken,
     )
 
 
@@ -224,7 +239,7 @@ def validate_registration(
 def register_learner(
     *,
     username: str,
-    password: str,
+    password: str | None,
     display_name: str = "",
     email: str = "",
     phone: str = "",
@@ -233,7 +248,9 @@ def register_learner(
 ) -> User:
     """Create a learner account in the Educando group and return it.
 
-    Only ``username`` and ``password`` are required. The username is stored as typed
+    Only ``username`` and ``password`` are required. ``password=None`` creates an account
+    that cannot log in until the person chooses a password (with a one-time code or an
+    emailed link): what a coordinator's bulk enrollment does. The username is stored as typed
     (without surrounding spaces; a phone-number handle keeps only its digits) and must not
     exist in any letter case. Raises ``ValidationError`` keyed by argument name
     (``username``, ``password``, ``curp``…) and creates nothing if anything is wrong.
@@ -249,7 +266,10 @@ def register_learner(
         "reminders_opt_out": reminders_opt_out,
     }
     user = _validated_learner(**arguments)
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     try:
         with transaction.atomic():
             user.save()

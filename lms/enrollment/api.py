@@ -294,3 +294,24 @@ def ensure_demo_sede(*, coordinator, asesor, learners) -> Sede:
     for learner in learners:
         add_to_grupo(grupo=grupo, user=learner)
     return sede
+
+
+# --- Bulk enrollment (the work is in ``bulk.py``, which builds on this module) -----------
+
+
+def bulk_imports_in_scope(*, user):
+    """The bulk uploads of the grupos of ``user``'s sedes, newest first."""
+    from lms.enrollment import bulk
+
+    return bulk.imports_in_scope(user=user)
+
+
+def cleanup_bulk_imports(*, now=None) -> dict[str, int]:
+    """Delete bulk uploads nobody applied within a day and code sheets whose codes have
+    expired (the ``enrollment.cleanup`` task)."""
+    from lms.enrollment import bulk
+
+    return bulk.cleanup(now=now)
+
+
+__all__ += ["bulk_imports_in_scope", "cleanup_bulk_imports"]

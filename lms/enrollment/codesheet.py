@@ -1,0 +1,230 @@
+"""The printable sheet of one-time access codes (reportlab, US letter).
+
+One card per learner, eight to a page, with dashed cut lines: the coordinator prints it,
+cuts it and hands each person their card. A card says who it is for, the username, the
+code, when it expires, where to go (written out and as a QR code) and what to do, in three
+short lines. Fonts are embedded (Bitstream Vera, shipped with reportlab: accents and ñ)
+and the text stays extractable.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import reportlab
+import segno
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import letter
+from reportlab.lib.units import inch
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+_FONTS = Path(reportlab.__file__).parent / "fonts"
+_registered = False
+
+COLUMNS = 2
+ROWS = 4
+MARGIN = 0.45 * inch
+HEADER = 0.55 * inch
+PADDING = 0.14 * inch
+QR_SIZE = 0.95 * inch
+
+
+def _fonts() -> None:
+    global _registered
+    if not _registered:
+        pdfmetrics.registerFont(TTFont("AulaCodes", str(_FONTS / "Vera.ttf")))
+        pdfmetrics.registerFont(TTFont("AulaCodes-Bold", str(_FONTS / "VeraBd.ttf")))
+        _registered = True
+
+
+def _fitted(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
+    """The largest size up to ``size`` (not below 6) at which ``text`` fits ``width``."""
+    while size > 6 and c.stringWidth(text, font, size) > width:
+        size -= 0.5
+    return size
+
+
+def _shorten(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> str:
+    if c.stringWidth(text, font, size) <= width:
+        return text
+    while text and c.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _draw_qr(c: canvas.Canvas, matrix, x: float, y: float, size: float) -> None:
+    """Vector QR modules (sharp when printed), with ``(x, y)`` the lower-left corner."""
+    count = len(matrix)
+    module = size / count
+    c.setFillColorRGB(0, 0, 0)
+    for row_index, row in enumerate(matrix):
+        for col_index, dark in enumerate(row):
+            if dark:
+                c.rect(
+                    x + col_index * module,
+                    y + size - (row_index + 1) * module,
+                    module,
+                    module,
+                    stroke=0,
+                    fill=1,
+                )
+
+
+def render(
+    *,
+    cards: Sequence,
+    address: str,
+    grupo_name: str,
+    sede_name: str,
+    generated_at: datetime,
+) -> bytes:
+    """The sheet as PDF bytes. ``cards`` have ``name``, ``username``, ``code`` (formatted,
+    "ABCD-EFGH") and ``expires_on``; ``address`` is where the code is used (the full
+    URL)."""
+    _fonts()
+    width, height = letter
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=letter, pageCompression=1)
+    c.setTitle(_("Códigos de acceso a Aula"))
+    c.setSubject(f"{grupo_name} · {sede_name}")
+    qr = segno.make(address, error="m")
+    matrix = [list(row) for row in qr.matrix]
+    shown_address = address.removeprefix("https://")
+    card_w = (width - 2 * MARGIN) / COLUMNS
+    card_h = (height - 2 * MARGIN - HEADER) / ROWS
+    per_page = COLUMNS * ROWS
+    pages = max((len(cards) + per_page - 1) // per_page, 1)
+    for page in range(pages):
+        top = height - MARGIN
+        c.setFillColorRGB(0.1, 0.1, 0.1)
+        folio = _("Hoja %(page)s de %(pages)s · %(date)s") % {
+            "page": page + 1,
+            "pages": pages,
+            "date": generated_at.strftime("%d/%m/%Y"),
+        }
+        c.setFont("AulaCodes", 8.5)
+        c.drawRightString(width - MARGIN, top - 12, folio)
+        heading = _("Códigos de acceso · %(grupo)s · %(sede)s") % {
+            "grupo": grupo_name,
+            "sede": sede_name,
+        }
+        room = width - 2 * MARGIN - c.stringWidth(folio, "AulaCodes", 8.5) - 12
+        size = _fitted(c, heading, "AulaCodes-Bold", 11, room)
+        c.setFont("AulaCodes-Bold", size)
+        c.drawString(MARGIN, top - 12, _shorten(c, heading, "AulaCodes-Bold", size, room))
+        advice = _(
+            "Recorte por las líneas punteadas y entregue a cada persona su tarjeta. "
+            "Guarde esta hoja en un lugar seguro."
+        )
+        c.setFont("AulaCodes", _fitted(c, advice, "AulaCodes", 8.5, width - 2 * MARGIN))
+        c.drawString(MARGIN, top - 26, advice)
+        for slot, card in enumerate(cards[page * per_page : (page + 1) * per_page]):
+            column, row = slot % COLUMNS, slot // COLUMNS
+            x = MARGIN + column * card_w
+            y = top - HEADER - (row + 1) * card_h
+            _card(c, card, x, y, card_w, card_h, matrix, shown_address)
+        c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def _card(c, card, x, y, w, h, matrix, address) -> None:
+    # Cut lines: a dashed frame around every card.
+    c.saveState()
+    c.setStrokeColorRGB(0.55, 0.55, 0.55)
+    c.setLineWidth(0.6)
+    c.setDash(4, 3)
+    c.rect(x, y, w, h, stroke=1, fill=0)
+    c.restoreState()
+
+    left = x + PADDING
+    inner = w - 2 * PADDING
+    beside_qr = inner - QR_SIZE - 0.1 * inch
+    line = y + h - PADDING
+    _draw_qr(c, matrix, x + w - PADDING - QR_SIZE, y + h - PADDING - QR_SIZE, QR_SIZE)
+    c.setFillColorRGB(0.04, 0.43, 0.31)
+    c.setFont("AulaCodes-Bold", 9)
+    line -= 9
+    c.drawString(left, line, _("Aula · Su acceso"))
+    c.setFillColorRGB(0.1, 0.1, 0.1)
+    # The name: one line if it fits at a readable size, else two.
+    size = _fitted(c, card.name, "AulaCodes-Bold", 12, beside_qr)
+    names = [card.name]
+    if size < 10:
+        size = 10
+        names = simpleSplit(card.name, "AulaCodes-Bold", size, beside_qr)[:2]
+        names = [_shorten(c, name, "AulaCodes-Bold", size, beside_qr) for name in names]
+    c.setFont("AulaCodes-Bold", size)
+    for name in names:
+        line -= size + 3
+        c.drawString(left, line, name)
+    # The username is never shortened: the learner must type it exactly.
+    label = _("Usuario:") + " "
+    offset = c.stringWidth(label, "AulaCodes", 10)
+    size = _fitted(c, card.username, "AulaCodes-Bold", 10.5, beside_qr - offset)
+    line -= 14
+    c.setFont("AulaCodes", 10)
+    c.drawString(left, line, label)
+    if size >= 9:
+        c.setFont("AulaCodes-Bold", size)
+        c.drawString(left + offset, line, card.username)
+    else:
+        c.setFont("AulaCodes-Bold", 9)
+        for part in _pieces(c, card.username, "AulaCodes-Bold", 9, beside_qr):
+            line -= 11
+            c.drawString(left, line, part)
+    line -= 21
+    label = _("Código:") + " "
+    c.setFont("AulaCodes", 10)
+    c.drawString(left, line, label)
+    c.setFont("AulaCodes-Bold", 17)
+    c.drawString(left + c.stringWidth(label, "AulaCodes", 10), line, card.code)
+    c.setFont("AulaCodes", 8.5)
+    line -= 13
+    c.drawString(
+        left,
+        line,
+        _("Vence el %(date)s. Sirve una sola vez.")
+        % {"date": card.expires_on.strftime("%d/%m/%Y")},
+    )
+    line -= 14
+    _label_and_value(c, left, line, _("Entre a:"), address, 9.5, inner)
+    steps = [
+        _("1. Abra esa dirección en su teléfono, o escanee el cuadro."),
+        _("2. Escriba su usuario y este código, y elija una contraseña."),
+        _("3. Anote su contraseña: con ella entrará a Aula desde hoy."),
+    ]
+    line -= 2
+    c.setFont("AulaCodes", 8.5)
+    for step in steps:
+        for part in simpleSplit(step, "AulaCodes", 8.5, inner):
+            line -= 11
+            c.drawString(left, line, part)
+
+
+def _pieces(c, text: str, font: str, size: float, width: float) -> list[str]:
+    """``text`` cut anywhere (a username has no spaces) into lines that fit ``width``."""
+    pieces, current = [], ""
+    for char in text:
+        if current and c.stringWidth(current + char, font, size) > width:
+            pieces.append(current)
+            current = ""
+        current += char
+    return [*pieces, current]
+
+
+def _label_and_value(c, x, y, label, value, size, width) -> None:
+    """``label`` in regular type and ``value`` in bold after it, shrunk to fit ``width``."""
+    label += " "
+    c.setFont("AulaCodes", size)
+    c.drawString(x, y, label)
+    offset = c.stringWidth(label, "AulaCodes", size)
+    fitted = _fitted(c, value, "AulaCodes-Bold", size, width - offset)
+    c.setFont("AulaCodes-Bold", fitted)
+    c.drawString(x + offset, y, _shorten(c, value, "AulaCodes-Bold", fitted, width - offset))
