@@ -42,6 +42,15 @@ class Attempt(models.Model):
                 condition=models.Q(score__gte=0, score__lte=100), name="attempt_score_0_100"
             ),
         ]
+        # Dashboards (best final score, repeated failures) read attempts by learner and
+        # assessment without touching the rows, whose answers make them large.
+        indexes = [
+            models.Index(
+                fields=["user", "assessment_id", "score"],
+                include=["passed", "course_id"],
+                name="attempt_user_scores",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.assessment_id} #{self.number}: {self.score}"

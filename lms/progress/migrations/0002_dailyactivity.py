@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'día de estudio',
                 'verbose_name_plural': 'días de estudio',
-                'indexes': [models.Index(fields=['day', 'course_id'], name='dailyactivity_day')],
+                'indexes': [models.Index(fields=['day', 'user'], include=('course_id',), name='dailyactivity_day_user')],
                 'constraints': [models.UniqueConstraint(fields=('user', 'course_id', 'day'), name='dailyactivity_unique')],
             },
         ),
