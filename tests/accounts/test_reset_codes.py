@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import check_password
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -51,8 +51,24 @@ class TestIssue:
         assert set(code) <= set("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         row = educando.reset_codes.get()
         assert code not in row.code_hash
-        assert check_password(code, row.code_hash)
+        assert row.code_hash.startswith("hmac-sha256$")
         assert row.created_by == coordinador
+
+    def test_the_hash_needs_the_secret_key(self, educando, settings):
+        """A copy of the database without SECRET_KEY does not let anyone test codes."""
+        code = api.issue_reset_code(user=educando, issued_by=None)
+        row = educando.reset_codes.get()
+        settings.SECRET_KEY = "otra-clave-distinta"
+        assert not api._code_matches(row, code)
+        settings.SECRET_KEY = "pruebas-no-es-secreta"
+        assert api._code_matches(row, code)
+
+    def test_codes_hashed_the_old_way_still_redeem(self, educando):
+        code = api.issue_reset_code(user=educando, issued_by=None)
+        educando.reset_codes.update(code_hash=make_password(code))
+        api.redeem_reset_code(username="educanda1", code=code, new_password="nueva-clave-larga-1")
+        educando.refresh_from_db()
+        assert educando.check_password("nueva-clave-larga-1")
 
     def test_lasts_seven_days_by_default_or_as_set(self, educando, settings):
         api.issue_reset_code(user=educando, issued_by=None)
