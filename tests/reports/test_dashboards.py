@@ -239,7 +239,7 @@ class TestAtRisk:
         assert set(rows) == {"callada", "nunca", "reprueba"}
         assert rows["callada"].inactive and not rows["callada"].failing
         assert rows["reprueba"].failing and not rows["reprueba"].inactive
-        assert [r.user.username for r in response.context["rows"]][0] == "nunca"
+        assert response.context["rows"][0].user.username == "nunca"
         html = response.content.decode()
         assert "+1 213 555 0101" in html and "nunca@example.org" in html
         assert "No ha empezado" in html

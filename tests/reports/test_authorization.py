@@ -1,0 +1,195 @@
+"""Who may open every coordinator page and endpoint.
+
+The table below must list every route under /coordinacion/ and /api/v1/coordinacion/
+(``test_every_coordinator_route_is_covered`` fails when a new one is added without it).
+Each route is tried by every role:
+
+- anonymous visitors are sent to log in (the API answers 401/403);
+- educandos, asesores and coordinators without a sede get 403;
+- a coordinator of another sede gets 404 for anything that names an object of this sede
+  (and for lists, only their own data, which the feature tests check);
+- the sede's coordinator and an administrator get through.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from lms.accounts import roles
+from lms.certificates import api as certificates_api
+from lms.enrollment import api as enrollment_api
+from lms.reports.models import ExportJob
+from tests.certificates.test_certificates import complete
+from tests.enrollment.conftest import csv_bytes, upload
+
+
+@dataclass
+class Route:
+    method: str
+    kwargs: object = None  # function(world) -> URL kwargs
+    bound: bool = False  # names an object of the sede: other coordinators get 404
+    data: object = None  # function(world) -> POST data
+    api: bool = False
+    allowed: tuple = ("coordinator", "administrator")
+    ok: tuple = (200, 302)
+    extra: dict = field(default_factory=dict)
+
+
+ROUTES = {
+    "reports:home": Route("get"),
+    "reports:sede": Route("get", lambda w: {"key": w["sede"].key}, bound=True),
+    "reports:grupo": Route("get", lambda w: {"grupo_id": w["grupo"].pk}, bound=True),
+    "reports:course": Route("get", lambda w: {"course_id": w["course"].pk}),
+    "reports:at_risk": Route("get"),
+    "reports:learner": Route("get", lambda w: {"learner_id": w["learner"].pk}, bound=True),
+    "reports:reset_code": Route("post", lambda w: {"learner_id": w["learner"].pk}, bound=True),
+    "reports:move": Route(
+        "post",
+        lambda w: {"learner_id": w["learner"].pk},
+        bound=True,
+        data=lambda w: {"grupo": w["grupo"].pk},
+    ),
+    "reports:withdraw": Route(
+        "post",
+        lambda w: {"learner_id": w["learner"].pk, "course_id": w["course"].pk},
+        bound=True,
+    ),
+    "reports:certificate_revoke": Route(
+        "post",
+        lambda w: {"certificate_uuid": w["certificate"].uuid},
+        bound=True,
+        data=lambda w: {"reason": "Prueba de permisos"},
+    ),
+    "reports:certificate_reissue": Route(
+        "post",
+        lambda w: {"certificate_uuid": w["certificate"].uuid},
+        bound=True,
+        data=lambda w: {"learner_name": "Ana Ruiz", "reason": "Prueba de permisos"},
+    ),
+    "bulk:upload": Route("get"),
+    "bulk:template_csv": Route("get"),
+    "bulk:template_xlsx": Route("get"),
+    "bulk:preview": Route("get", lambda w: {"pk": w["draft"].uuid}, bound=True),
+    "bulk:apply": Route("post", lambda w: {"pk": w["draft"].uuid}, bound=True),
+    "bulk:code_sheet": Route("get", lambda w: {"pk": w["applied"].uuid}, bound=True),
+    "exports:form": Route("get"),
+    "exports:jobs": Route("get"),
+    # Only the person who asked for a file may download it (administrators too get 404).
+    "exports:download": Route(
+        "get", lambda w: {"job_uuid": w["job"].uuid}, bound=True, allowed=("coordinator",)
+    ),
+    "api-coordinacion-inscripciones": Route("get", api=True),
+}
+
+ROLES = (
+    "anonymous",
+    "educando",
+    "asesor",
+    "coordinator_without_sede",
+    "other_coordinator",
+    "coordinator",
+    "administrator",
+)
+
+
+def _coordinator_routes():
+    """Every named route whose address starts with coordinacion/ or
+    api/v1/coordinacion/."""
+    found = set()
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                ns = namespace
+                if pattern.namespace:
+                    ns = f"{namespace}{pattern.namespace}:"
+                walk(pattern.url_patterns, route, ns)
+            elif (
+                isinstance(pattern, URLPattern)
+                and pattern.name
+                and route.startswith(("coordinacion/", "api/v1/coordinacion/"))
+            ):
+                found.add(namespace + pattern.name)
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_coordinator_route_is_covered():
+    missing = _coordinator_routes() - set(ROUTES)
+    assert not missing, f"add these routes to ROUTES: {sorted(missing)}"
+
+
+@pytest.fixture
+def world(sedes, make_learner, make_user, course, django_capture_on_commit_callbacks):
+    sede, coordinator, grupo = sedes["norte"]
+    learner = make_learner("ana", grupo, course, display_name="Ana Ruis")
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment = complete(learner, course)
+    # Still enrolled in another course, so "withdraw" has something to do.
+    other_course = enrollment_api.Enrollment.objects.get(pk=enrollment.pk).course
+    users = {
+        "anonymous": None,
+        "educando": learner,
+        "asesor": make_user("asesora", roles.ASESOR),
+        "coordinator_without_sede": make_user("sin-sede", roles.COORDINADOR),
+        "other_coordinator": sedes["sur"][1],
+        "coordinator": coordinator,
+        "administrator": make_user("jefa", roles.ADMINISTRADOR),
+    }
+    client = Client()
+    client.force_login(coordinator)
+    rows = [["nuevo-uno", "Uno Nuevo", "", "", "", ""]]
+    upload(client, grupo, csv_bytes(rows))
+    applied = enrollment_api.BulkImport.objects.get()
+    client.post(reverse("bulk:apply", kwargs={"pk": applied.uuid}))
+    applied.refresh_from_db()
+    assert applied.applied_at and applied.code_sheet
+    upload(client, grupo, csv_bytes([["nuevo-dos", "", "", "", "", ""]]))
+    draft = enrollment_api.BulkImport.objects.get(applied_at__isnull=True)
+    job = ExportJob.objects.create(
+        requested_by=coordinator, kind="inscripciones", format="csv", status="done", rows=1
+    )
+    job.file.save("prueba.csv", ContentFile(b"sede\r\n"))
+    return {
+        "draft": draft,
+        "applied": applied,
+        "job": job,
+        "sede": sede,
+        "grupo": grupo,
+        "learner": learner,
+        "course": other_course,
+        "certificate": certificates_api.Certificate.objects.get(enrollment=enrollment),
+        "users": users,
+    }
+
+
+def _expected(route: Route, role: str):
+    if role == "anonymous":
+        return (401, 403) if route.api else (302,)
+    if role in ("educando", "asesor", "coordinator_without_sede"):
+        return (403,)
+    if role == "other_coordinator":
+        return (404,) if route.bound else (200,)
+    return route.ok if role in route.allowed else (404,)
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_each_role(client, world, name):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.kwargs(world) if route.kwargs else None)
+    for role in ROLES:
+        client.logout()
+        user = world["users"][role]
+        if user is not None:
+            client.force_login(user)
+        data = route.data(world) if route.data else {}
+        response = getattr(client, route.method)(url, data)
+        expected = _expected(route, role)
+        assert response.status_code in expected, (role, url, response.status_code)
+        if role == "anonymous" and not route.api:
+            assert response["Location"].startswith("/cuenta/entrar/"), url
