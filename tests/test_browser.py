@@ -158,3 +158,38 @@ def test_language_toggle_works_without_javascript(db, phone):
     phone.wait_for_load_state()
     assert phone.locator("html").get_attribute("lang") == "en"
     assert phone.get_by_role("link", name="Skip to content").count() == 1
+
+
+def test_coordinator_pages_fit_a_360px_phone(db, phone, client, sedes, make_learner):
+    """Coordinators also work from phones: every page of /coordinacion/ fits, labels its
+    inputs and makes no request to another site."""
+    sede, coordinator, grupo = sedes["norte"]
+    course = api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    learner = make_learner("ana", grupo, course, lessons_done=2, display_name="Ana Ruiz")
+    client.force_login(coordinator)
+    paths = [
+        "/coordinacion/",
+        f"/coordinacion/sede/{sede.key}/",
+        f"/coordinacion/grupo/{grupo.pk}/",
+        f"/coordinacion/curso/{course.pk}/",
+        "/coordinacion/en-riesgo/",
+        f"/coordinacion/educando/{learner.pk}/",
+        "/coordinacion/inscripcion/",
+        "/coordinacion/exportar/",
+        "/coordinacion/exportar/archivos/",
+    ]
+    for path in paths:
+        phone.goto(f"http://testserver{path}")
+        layout = phone.evaluate("""() => ({
+            width: document.documentElement.scrollWidth,
+            h1: document.querySelectorAll('h1').length,
+            unlabelledInputs: [...document.querySelectorAll('input:not([type=hidden]), select')]
+                .filter(el => !el.labels || el.labels.length === 0).length,
+            charts: document.querySelectorAll('figure svg[role=img]').length,
+            chartTables: document.querySelectorAll('figure details table').length,
+        })""")
+        assert layout["width"] == 360, path
+        assert layout["h1"] == 1, path
+        assert layout["unlabelledInputs"] == 0, path
+        assert layout["charts"] == layout["chartTables"], path  # every chart has its table
+    assert phone.external == []
