@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -46,6 +47,7 @@ class Figures:
     completed: int = 0
     certified: int = 0
     average_final: Decimal | None = None
+    at_risk: int = 0  # learners (not enrollments) at risk, see ``at_risk``
     key: object = None  # the sede, grupo or course the row is about
 
     @property
@@ -92,13 +94,19 @@ SELECT {key} AS k,
   SUM(CASE WHEN e.completed_at IS NOT NULL THEN 1 ELSE 0 END) AS completed,
   SUM(CASE WHEN c.id IS NOT NULL THEN 1 ELSE 0 END) AS certified,
   SUM(best.score) AS final_sum,
-  COUNT(best.score) AS final_count
+  COUNT(best.score) AS final_count,
+  COUNT(DISTINCT CASE WHEN e.completed_at IS NULL AND u.is_active AND (
+      cp.last_activity_at < %s
+      OR (cp.last_activity_at IS NULL AND e.enrolled_at < %s)
+      OR failing.user_id IS NOT NULL
+  ) THEN e.user_id END) AS at_risk
 FROM {enrollment} e
 JOIN (
   SELECT DISTINCT m.user_id{member_key}
   FROM {membership} m JOIN {grupo} g ON g.id = m.grupo_id
   WHERE g.sede_id IN ({sede_ids}){grupo_filter}
 ) s ON s.user_id = e.user_id
+JOIN {user} u ON u.id = e.user_id
 JOIN {course} course ON course.page_ptr_id = e.course_id
 LEFT JOIN {progress} cp ON cp.user_id = e.user_id AND cp.course_id = e.course_id
 LEFT JOIN {certificate} c ON c.enrollment_id = e.id AND c.revoked_at IS NULL
@@ -106,11 +114,28 @@ LEFT JOIN (
   SELECT user_id, assessment_id, MAX(score) AS score FROM {attempt}
   GROUP BY user_id, assessment_id
 ) best ON best.user_id = e.user_id AND best.assessment_id = course.final_assessment_id
+LEFT JOIN (
+  SELECT DISTINCT user_id, course_id FROM (
+    SELECT user_id, course_id FROM {attempt} WHERE course_id IS NOT NULL
+    GROUP BY user_id, course_id, assessment_id
+    HAVING SUM(CASE WHEN passed THEN 0 ELSE 1 END) >= %s
+       AND SUM(CASE WHEN passed THEN 1 ELSE 0 END) = 0
+  ) repeated
+) failing ON failing.user_id = e.user_id AND failing.course_id = e.course_id
 WHERE e.withdrawn_at IS NULL{course_filter}
 GROUP BY {key}
 """
 
-FIELDS = ("enrolled", "active_7", "active_30", "started", "halfway", "completed", "certified")
+FIELDS = (
+    "enrolled",
+    "active_7",
+    "active_30",
+    "started",
+    "halfway",
+    "completed",
+    "certified",
+    "at_risk",
+)
 
 
 def _figure_rows(
@@ -124,9 +149,12 @@ def _figure_rows(
     member_key = {"sede": ", g.sede_id AS k", "grupo": ", m.grupo_id AS k"}.get(by, "")
     key = {"sede": "s.k", "grupo": "s.k", "course": "e.course_id"}.get(by, "1")
     adapt = connection.ops.adapt_datetimefield_value
+    risk_cutoff = adapt(now - timedelta(days=at_risk_days()))
     params: list = [
         adapt(now - timedelta(days=7)),
         adapt(now - timedelta(days=30)),
+        risk_cutoff,
+        risk_cutoff,
         *sede_ids,
     ]
     grupo_filter = ""
@@ -134,6 +162,7 @@ def _figure_rows(
         grupo_ids = [int(pk) for pk in grupo_ids] or [0]
         grupo_filter = f" AND m.grupo_id IN ({', '.join(['%s'] * len(grupo_ids))})"
         params += grupo_ids
+    params.append(at_risk_failed_attempts())
     course_filter = ""
     if course_id is not None:
         course_filter = " AND e.course_id = %s"
@@ -147,6 +176,7 @@ def _figure_rows(
         enrollment=Enrollment._meta.db_table,
         membership=Membership._meta.db_table,
         grupo=Grupo._meta.db_table,
+        user=get_user_model()._meta.db_table,
         course=courses_api.CoursePage._meta.db_table,
         progress=CourseProgress._meta.db_table,
         certificate=Certificate._meta.db_table,
@@ -426,24 +456,15 @@ def at_risk(*, sedes, grupo=None, days: int | None = None, now=None):
 
 
 def at_risk_count_by_sede(*, sedes, now=None) -> dict[int, int]:
-    """Learners at risk (counted once however many of their courses are) per sede id. One
-    query; used by the dashboard and the weekly digest."""
-    return dict(
-        at_risk(sedes=sedes, now=now)
-        .annotate(sede=F("user__memberships__grupo__sede_id"))
-        .filter(sede__in=_ids(sedes))
-        .values("sede")
-        .annotate(n=Count("user_id", distinct=True))
-        .order_by()
-        .values_list("sede", "n")
-    )
+    """Learners at risk (counted once however many of their courses are) per sede id,
+    from the figures statement (one query); the weekly digest uses it."""
+    rows = _figure_rows(by="sede", sede_ids=_sede_ids(sedes), now=now or timezone.now())
+    return {sede_id: int(row["at_risk"] or 0) for sede_id, row in rows.items()}
 
 
 def at_risk_learner_count(*, sedes, grupo=None, now=None) -> int:
     """Learners at risk in scope, each counted once. One query."""
-    return (
-        at_risk(sedes=sedes, grupo=grupo, now=now).order_by().values("user_id").distinct().count()
-    )
+    return total_figures(sedes=sedes, grupo=grupo, now=now).at_risk
 
 
 # --- One learner --------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def coordinator_home(request):
             "rows": rows,
             "total": total,
             "weeks": selectors.weekly_activity(sedes=sedes),
-            "at_risk": selectors.at_risk_learner_count(sedes=sedes),
+            "at_risk": total.at_risk,
             "at_risk_days": selectors.at_risk_days(),
         },
     )
@@ -63,17 +63,18 @@ def coordinator_home(request):
 def sede_detail(request, key):
     sede = get_object_or_404(_sedes(request), key=key)
     grupos = list(sede.grupos.order_by("name"))
+    total = selectors.total_figures(sedes=[sede], label=sede.name)
     return TemplateResponse(
         request,
         "reports/sede.html",
         {
             "sede": sede,
             "course_query": f"?sede={sede.key}",
-            "total": selectors.total_figures(sedes=[sede], label=sede.name),
+            "total": total,
             "grupos": selectors.figures_by_grupo(sedes=[sede], grupos=grupos),
             "courses": selectors.figures_by_course(sedes=[sede]),
             "weeks": selectors.weekly_activity(sedes=[sede]),
-            "at_risk": selectors.at_risk_learner_count(sedes=[sede]),
+            "at_risk": total.at_risk,
             "at_risk_days": selectors.at_risk_days(),
         },
     )
@@ -105,17 +106,18 @@ def grupo_detail(request, grupo_id):
         .order_by(F("last").desc(nulls_last=True), "username")
     )
     page = Paginator(learners, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    total = selectors.total_figures(sedes=sedes, grupo=grupo, label=grupo.name)
     return TemplateResponse(
         request,
         "reports/grupo.html",
         {
             "grupo": grupo,
             "course_query": f"?grupo={grupo.pk}",
-            "total": selectors.total_figures(sedes=sedes, grupo=grupo, label=grupo.name),
+            "total": total,
             "courses": selectors.figures_by_course(sedes=sedes, grupo=grupo),
             "weeks": selectors.weekly_activity(sedes=sedes, grupo=grupo),
             "learners": page,
-            "at_risk": selectors.at_risk_learner_count(sedes=sedes, grupo=grupo),
+            "at_risk": total.at_risk,
             "at_risk_days": selectors.at_risk_days(),
         },
     )

@@ -273,6 +273,17 @@ class TestAtRisk:
         names = {e.user.username for e in selectors.at_risk(sedes=[sedes["norte"][0]])}
         assert "reprueba" not in names
 
+    def test_counts_agree_with_the_list(self, world, sedes, make_learner, course):
+        norte, sur = sedes["norte"][0], sedes["sur"][0]
+        gone = make_learner("desactivada", sedes["norte"][2], course)
+        _age(gone, course, 50)
+        gone.is_active = False
+        gone.save()
+        listed = {e.user_id for e in selectors.at_risk(sedes=[norte])}
+        assert gone.pk not in listed
+        assert selectors.at_risk_learner_count(sedes=[norte]) == len(listed) == 3
+        assert selectors.at_risk_count_by_sede(sedes=[norte, sur]) == {norte.pk: 3, sur.pk: 1}
+
     def test_counts_on_the_home_page(self, client, world):
         client.force_login(world["coordinator"])
         assert client.get("/coordinacion/").context["at_risk"] == 3
