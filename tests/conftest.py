@@ -174,3 +174,54 @@ def in_threads(target, arguments: list) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """A SeaweedFS S3 server, started once for the session when a test asks for it."""
+    from tests.services import S3Server
+
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(s3, monkeypatch):
+    """Send this process's tasks to Redis (not eagerly) and use the S3 server for files."""
+    from django.test import override_settings
+
+    from lms.celery import app as celery_app
+    from tests.services import REDIS_URL, port_open, unavailable
+
+    if not port_open("127.0.0.1", 6379):
+        unavailable("Redis is not running on 127.0.0.1:6379")
+    for key, value in s3.env().items():
+        monkeypatch.setenv(key, value)
+    previous = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url")}
+    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL)
+    # Eager calls earlier in the session made a producer pool for the default broker URL.
+    celery_app.amqp._producer_pool = None
+    celery_app.control.purge()
+    s3_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "aula-media",
+            "endpoint_url": s3.endpoint,
+            "region_name": "us-east-1",
+            "querystring_auth": True,
+            "default_acl": None,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+        },
+    }
+    with override_settings(
+        STORAGES={
+            "default": s3_storage,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ):
+        yield s3
+    celery_app.conf.update(previous)
+    celery_app.amqp._producer_pool = None

@@ -5,35 +5,15 @@ public verification page. Text stays extractable."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-import reportlab
 import segno
 from django.utils import formats, translation
 from reportlab.lib.pagesizes import A4, letter
 from reportlab.lib.units import inch
 from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-_FONTS = Path(reportlab.__file__).parent / "fonts"
-_registered = False
-
-
-def _fonts() -> None:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(TTFont("Aula", str(_FONTS / "Vera.ttf")))
-        pdfmetrics.registerFont(TTFont("Aula-Bold", str(_FONTS / "VeraBd.ttf")))
-        pdfmetrics.registerFont(TTFont("Aula-Italic", str(_FONTS / "VeraIt.ttf")))
-        _registered = True
-
-
-def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
-    while size > 9 and c.stringWidth(text, font, size) > width:
-        size -= 1
-    return size
+from lms.pdf import fitted_size, register_fonts
 
 
 def render(
@@ -45,7 +25,7 @@ def render(
     logo: bytes | None = None,
     page_size: str = "letter",
 ) -> bytes:
-    _fonts()
+    register_fonts()
     size = A4 if page_size == "a4" else letter
     width, height = size
     buffer = io.BytesIO()
@@ -77,12 +57,16 @@ def render(
     c.drawCentredString(width / 2, top - 1.0 * inch, "Certificate of completion")
     c.setFont("Aula", 13)
     c.drawCentredString(width / 2, top - 1.6 * inch, "Se hace constar que")
-    name_size = _fit(c, certificate.learner_name, "Aula-Bold", 26, width - 2 * margin)
+    name_size = fitted_size(
+        c, certificate.learner_name, "Aula-Bold", 26, width - 2 * margin, smallest=9
+    )
     c.setFont("Aula-Bold", name_size)
     c.drawCentredString(width / 2, top - 2.1 * inch, certificate.learner_name)
     c.setFont("Aula", 13)
     c.drawCentredString(width / 2, top - 2.6 * inch, "concluyó el curso")
-    title_size = _fit(c, certificate.course_title, "Aula-Bold", 20, width - 2 * margin)
+    title_size = fitted_size(
+        c, certificate.course_title, "Aula-Bold", 20, width - 2 * margin, smallest=9
+    )
     c.setFont("Aula-Bold", title_size)
     c.drawCentredString(width / 2, top - 3.05 * inch, certificate.course_title)
     with translation.override("es-mx"):

@@ -12,20 +12,15 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 
-import reportlab
 import segno
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-_FONTS = Path(reportlab.__file__).parent / "fonts"
-_registered = False
+from lms.pdf import BOLD, REGULAR, fitted_size, register_fonts
 
 COLUMNS = 2
 ROWS = 4
@@ -33,21 +28,6 @@ MARGIN = 0.45 * inch
 HEADER = 0.55 * inch
 PADDING = 0.14 * inch
 QR_SIZE = 0.95 * inch
-
-
-def _fonts() -> None:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(TTFont("AulaCodes", str(_FONTS / "Vera.ttf")))
-        pdfmetrics.registerFont(TTFont("AulaCodes-Bold", str(_FONTS / "VeraBd.ttf")))
-        _registered = True
-
-
-def _fitted(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
-    """The largest size up to ``size`` (not below 6) at which ``text`` fits ``width``."""
-    while size > 6 and c.stringWidth(text, font, size) > width:
-        size -= 0.5
-    return size
 
 
 def _shorten(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> str:
@@ -87,7 +67,7 @@ def render(
     """The sheet as PDF bytes. ``cards`` have ``name``, ``username``, ``code`` (formatted,
     "ABCD-EFGH") and ``expires_on``; ``address`` is where the code is used (the full
     URL)."""
-    _fonts()
+    register_fonts()
     width, height = letter
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=letter, pageCompression=1)
@@ -108,21 +88,23 @@ def render(
             "pages": pages,
             "date": generated_at.strftime("%d/%m/%Y"),
         }
-        c.setFont("AulaCodes", 8.5)
+        c.setFont(REGULAR, 8.5)
         c.drawRightString(width - MARGIN, top - 12, folio)
         heading = _("Códigos de acceso · %(grupo)s · %(sede)s") % {
             "grupo": grupo_name,
             "sede": sede_name,
         }
-        room = width - 2 * MARGIN - c.stringWidth(folio, "AulaCodes", 8.5) - 12
-        size = _fitted(c, heading, "AulaCodes-Bold", 11, room)
-        c.setFont("AulaCodes-Bold", size)
-        c.drawString(MARGIN, top - 12, _shorten(c, heading, "AulaCodes-Bold", size, room))
+        room = width - 2 * MARGIN - c.stringWidth(folio, REGULAR, 8.5) - 12
+        size = fitted_size(c, heading, BOLD, 11, room, smallest=6, step=0.5)
+        c.setFont(BOLD, size)
+        c.drawString(MARGIN, top - 12, _shorten(c, heading, BOLD, size, room))
         advice = _(
             "Recorte por las líneas punteadas y entregue a cada persona su tarjeta. "
             "Guarde esta hoja en un lugar seguro."
         )
-        c.setFont("AulaCodes", _fitted(c, advice, "AulaCodes", 8.5, width - 2 * MARGIN))
+        c.setFont(
+            REGULAR, fitted_size(c, advice, REGULAR, 8.5, width - 2 * MARGIN, smallest=6, step=0.5)
+        )
         c.drawString(MARGIN, top - 26, advice)
         for slot, card in enumerate(cards[page * per_page : (page + 1) * per_page]):
             column, row = slot % COLUMNS, slot // COLUMNS
@@ -149,43 +131,43 @@ def _card(c, card, x, y, w, h, matrix, address) -> None:
     line = y + h - PADDING
     _draw_qr(c, matrix, x + w - PADDING - QR_SIZE, y + h - PADDING - QR_SIZE, QR_SIZE)
     c.setFillColorRGB(0.04, 0.43, 0.31)
-    c.setFont("AulaCodes-Bold", 9)
+    c.setFont(BOLD, 9)
     line -= 9
     c.drawString(left, line, _("Aula · Su acceso"))
     c.setFillColorRGB(0.1, 0.1, 0.1)
     # The name: one line if it fits at a readable size, else two.
-    size = _fitted(c, card.name, "AulaCodes-Bold", 12, beside_qr)
+    size = fitted_size(c, card.name, BOLD, 12, beside_qr, smallest=6, step=0.5)
     names = [card.name]
     if size < 10:
         size = 10
-        names = simpleSplit(card.name, "AulaCodes-Bold", size, beside_qr)[:2]
-        names = [_shorten(c, name, "AulaCodes-Bold", size, beside_qr) for name in names]
-    c.setFont("AulaCodes-Bold", size)
+        names = simpleSplit(card.name, BOLD, size, beside_qr)[:2]
+        names = [_shorten(c, name, BOLD, size, beside_qr) for name in names]
+    c.setFont(BOLD, size)
     for name in names:
         line -= size + 3
         c.drawString(left, line, name)
     # The username is never shortened: the learner must type it exactly.
     label = _("Usuario:") + " "
-    offset = c.stringWidth(label, "AulaCodes", 10)
-    size = _fitted(c, card.username, "AulaCodes-Bold", 10.5, beside_qr - offset)
+    offset = c.stringWidth(label, REGULAR, 10)
+    size = fitted_size(c, card.username, BOLD, 10.5, beside_qr - offset, smallest=6, step=0.5)
     line -= 14
-    c.setFont("AulaCodes", 10)
+    c.setFont(REGULAR, 10)
     c.drawString(left, line, label)
     if size >= 9:
-        c.setFont("AulaCodes-Bold", size)
+        c.setFont(BOLD, size)
         c.drawString(left + offset, line, card.username)
     else:
-        c.setFont("AulaCodes-Bold", 9)
-        for part in _pieces(c, card.username, "AulaCodes-Bold", 9, beside_qr):
+        c.setFont(BOLD, 9)
+        for part in _pieces(c, card.username, BOLD, 9, beside_qr):
             line -= 11
             c.drawString(left, line, part)
     line -= 21
     label = _("Código:") + " "
-    c.setFont("AulaCodes", 10)
+    c.setFont(REGULAR, 10)
     c.drawString(left, line, label)
-    c.setFont("AulaCodes-Bold", 17)
-    c.drawString(left + c.stringWidth(label, "AulaCodes", 10), line, card.code)
-    c.setFont("AulaCodes", 8.5)
+    c.setFont(BOLD, 17)
+    c.drawString(left + c.stringWidth(label, REGULAR, 10), line, card.code)
+    c.setFont(REGULAR, 8.5)
     line -= 13
     c.drawString(
         left,
@@ -201,9 +183,9 @@ def _card(c, card, x, y, w, h, matrix, address) -> None:
         _("3. Anote su contraseña: con ella entrará a Aula desde hoy."),
     ]
     line -= 2
-    c.setFont("AulaCodes", 8.5)
+    c.setFont(REGULAR, 8.5)
     for step in steps:
-        for part in simpleSplit(step, "AulaCodes", 8.5, inner):
+        for part in simpleSplit(step, REGULAR, 8.5, inner):
             line -= 11
             c.drawString(left, line, part)
 
@@ -222,9 +204,9 @@ def _pieces(c, text: str, font: str, size: float, width: float) -> list[str]:
 def _label_and_value(c, x, y, label, value, size, width) -> None:
     """``label`` in regular type and ``value`` in bold after it, shrunk to fit ``width``."""
     label += " "
-    c.setFont("AulaCodes", size)
+    c.setFont(REGULAR, size)
     c.drawString(x, y, label)
-    offset = c.stringWidth(label, "AulaCodes", size)
-    fitted = _fitted(c, value, "AulaCodes-Bold", size, width - offset)
-    c.setFont("AulaCodes-Bold", fitted)
-    c.drawString(x + offset, y, _shorten(c, value, "AulaCodes-Bold", fitted, width - offset))
+    offset = c.stringWidth(label, REGULAR, size)
+    fitted = fitted_size(c, value, BOLD, size, width - offset, smallest=6, step=0.5)
+    c.setFont(BOLD, fitted)
+    c.drawString(x + offset, y, _shorten(c, value, BOLD, fitted, width - offset))

@@ -11,63 +11,19 @@ import urllib.request
 
 import pytest
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 
 from courses import api as courses_api
-from lms.celery import app as celery_app
 from lms.certificates import api
 from lms.certificates.tasks import issue_certificate_task
 from lms.enrollment import api as enrollment_api
 from lms.progress import api as progress_api
-from tests.services import REDIS_URL, S3Server, Worker, port_open, unavailable, wait_for
+from tests.services import Worker, wait_for
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="a worker process must share the database: these run in the PostgreSQL pass",
 )
-
-
-@pytest.fixture(scope="module")
-def s3():
-    server = S3Server()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def broker(s3, monkeypatch):
-    """Send this process's tasks to Redis (not eagerly) and use the S3 server for files."""
-    if not port_open("127.0.0.1", 6379):
-        unavailable("Redis is not running on 127.0.0.1:6379")
-    for key, value in s3.env().items():
-        monkeypatch.setenv(key, value)
-    previous = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url")}
-    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL)
-    # Eager calls earlier in the session made a producer pool for the default broker URL.
-    celery_app.amqp._producer_pool = None
-    celery_app.control.purge()
-    s3_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": "aula-media",
-            "endpoint_url": s3.endpoint,
-            "region_name": "us-east-1",
-            "querystring_auth": True,
-            "default_acl": None,
-            "file_overwrite": False,
-            "signature_version": "s3v4",
-        },
-    }
-    with override_settings(
-        STORAGES={
-            "default": s3_storage,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    ):
-        yield s3
-    celery_app.conf.update(previous)
-    celery_app.amqp._producer_pool = None
 
 
 def start_worker(s3, **extra) -> Worker:

@@ -25,6 +25,7 @@ from lms.enrollment import api as enrollment_api
 from lms.progress import api as progress_api
 from lms.reports import export_tasks, exports, selectors
 from lms.reports.models import ExportJob, ExportStatus
+from tests.certificates.test_certificates import complete
 
 URL = "/coordinacion/exportar/"
 JOBS = "/coordinacion/exportar/archivos/"
@@ -54,16 +55,6 @@ ENROLLMENT_HEADERS = [
 
 def local(*args) -> datetime:
     return timezone.make_aware(datetime(*args), timezone.get_default_timezone())
-
-
-def complete(user, course):
-    """Complete a course through learning events, as a learner would."""
-    steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
-    for step in steps.steps:
-        if step.page_id in steps.required_ids:
-            verb = "passed" if step.kind == "assessment" else "completed"
-            progress_api.record_server_event(user=user, verb=verb, page_id=step.page_id)
-    return enrollment_api.Enrollment.objects.get(user=user, course_id=course.pk)
 
 
 def attempt(user, course, score, number, assessment_id=None):

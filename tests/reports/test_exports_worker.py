@@ -15,57 +15,14 @@ from django.test import Client, override_settings
 
 from courses import api as courses_api
 from lms.accounts import api as accounts_api
-from lms.celery import app as celery_app
 from lms.enrollment import api as enrollment_api
 from lms.reports.models import ExportJob, ExportStatus
-from tests.services import REDIS_URL, S3Server, Worker, port_open, unavailable, wait_for
+from tests.services import Worker, wait_for
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="a worker process must share the database: these run in the PostgreSQL pass",
 )
-
-
-@pytest.fixture(scope="module")
-def s3():
-    server = S3Server()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def broker(s3, monkeypatch):
-    """Send this process's tasks to Redis (not eagerly) and use the S3 server for files."""
-    if not port_open("127.0.0.1", 6379):
-        unavailable("Redis is not running on 127.0.0.1:6379")
-    for key, value in s3.env().items():
-        monkeypatch.setenv(key, value)
-    previous = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url")}
-    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL)
-    celery_app.amqp._producer_pool = None
-    celery_app.control.purge()
-    s3_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": "aula-media",
-            "endpoint_url": s3.endpoint,
-            "region_name": "us-east-1",
-            "querystring_auth": True,
-            "default_acl": None,
-            "file_overwrite": False,
-            "signature_version": "s3v4",
-        },
-    }
-    with override_settings(
-        STORAGES={
-            "default": s3_storage,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    ):
-        yield s3
-    celery_app.conf.update(previous)
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
