@@ -44,7 +44,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -261,7 +261,7 @@ STATUS_LABELS = {
 ENROLLMENT_COLUMNS = [
     Column("sede", gettext_lazy("sede")),
     Column("grupo", gettext_lazy("grupo")),
-    Column("usuario", gettext_lazy("usuario")),
+    Column("usuario", pgettext_lazy("columna de exportación", "usuario")),
     Column("nombre", gettext_lazy("nombre")),
     Column("correo", gettext_lazy("correo")),
     Column("telefono", gettext_lazy("teléfono")),
@@ -269,7 +269,7 @@ ENROLLMENT_COLUMNS = [
     Column("modulo", gettext_lazy("módulo MEVyT")),
     Column("inscrito_el", gettext_lazy("inscrito el"), "datetime"),
     Column("dado_de_baja_el", gettext_lazy("dado de baja el"), "datetime"),
-    Column("estado", gettext_lazy("estado"), "status"),
+    Column("estado", pgettext_lazy("columna de exportación", "estado"), "status"),
     Column("avance", gettext_lazy("avance %"), "number"),
     Column("lecciones_terminadas", gettext_lazy("lecciones terminadas"), "number"),
     Column("lecciones_requeridas", gettext_lazy("lecciones requeridas"), "number"),
@@ -283,10 +283,10 @@ ENROLLMENT_COLUMNS = [
 PROGRESS_COLUMNS = [
     Column("sede", gettext_lazy("sede")),
     Column("grupo", gettext_lazy("grupo")),
-    Column("usuario", gettext_lazy("usuario")),
+    Column("usuario", pgettext_lazy("columna de exportación", "usuario")),
     Column("curso", gettext_lazy("curso")),
     Column("leccion", gettext_lazy("lección")),
-    Column("estado", gettext_lazy("estado"), "status"),
+    Column("estado", pgettext_lazy("columna de exportación", "estado"), "status"),
     Column("empezada", gettext_lazy("empezada"), "datetime"),
     Column("terminada", gettext_lazy("terminada"), "datetime"),
     Column("minutos", gettext_lazy("minutos"), "number"),
@@ -295,12 +295,12 @@ PROGRESS_COLUMNS = [
 CERTIFICATE_COLUMNS = [
     Column("sede", gettext_lazy("sede")),
     Column("grupo", gettext_lazy("grupo")),
-    Column("usuario", gettext_lazy("usuario")),
+    Column("usuario", pgettext_lazy("columna de exportación", "usuario")),
     Column("nombre_en_constancia", gettext_lazy("nombre en la constancia")),
     Column("curso", gettext_lazy("curso")),
     Column("folio", gettext_lazy("folio")),
     Column("emitida_el", gettext_lazy("emitida el"), "datetime"),
-    Column("estado", gettext_lazy("estado"), "status"),
+    Column("estado", pgettext_lazy("columna de exportación", "estado"), "status"),
     Column("anulada_el", gettext_lazy("anulada el"), "datetime"),
     Column("verificacion", gettext_lazy("dirección de verificación")),
 ]
