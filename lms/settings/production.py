@@ -34,6 +34,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 SILENCED_SYSTEM_CHECKS = [
+    *SILENCED_SYSTEM_CHECKS,
     # Wagtail's live preview shows the page in a same-origin iframe: SAMEORIGIN, not DENY.
     "security.W019",
     # Subdomains and preload lists belong to whoever owns the domain: opt in by env.
