@@ -4,12 +4,16 @@ password); the rules about accounts live in ``api`` and come back as its
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from lms.accounts import api
+from lms.accounts import api, tasks
 
 PASSWORDS_DIFFER = _("Las dos contraseñas no son iguales. Escriba la misma en los dos campos.")
 WRONG_PASSWORD = _("La contraseña no es correcta.")
@@ -205,6 +209,26 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         self.fields["email"].label = _("Su correo electrónico")
         self.fields["email"].help_text = _("El mismo que escribió en su cuenta de Aula.")
         self.fields["email"].widget.attrs.update({"inputmode": "email", "autocapitalize": "none"})
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        """Render the email here (in the person's language, with the link) and hand it to
+        Celery to send after the request commits."""
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        html = (
+            render_to_string(html_email_template_name, context)
+            if html_email_template_name
+            else None
+        )
+        transaction.on_commit(partial(tasks.send_email_task.delay, subject, body, [to_email], html))
 
 
 class RedeemCodeForm(forms.Form):

@@ -1,6 +1,7 @@
 """Log in, log out, change password, reset by email, and the django-axes lockout."""
 
 import re
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -180,20 +181,34 @@ class TestPasswordResetByEmail:
         assert response.status_code == 200
         assert 'autocomplete="email"' in response.content.decode()
 
-    def test_never_tells_whether_the_email_exists(self, client, make_user):
+    def test_never_tells_whether_the_email_exists(
+        self, client, make_user, django_capture_on_commit_callbacks
+    ):
         make_user("ana", email="ana@example.org")
-        unknown = client.post(self.URL, {"email": "nadie@example.org"})
+        with django_capture_on_commit_callbacks(execute=True):
+            unknown = client.post(self.URL, {"email": "nadie@example.org"})
         assert len(mail.outbox) == 0
-        known = client.post(self.URL, {"email": "ANA@example.org"})
+        with django_capture_on_commit_callbacks(execute=True):
+            known = client.post(self.URL, {"email": "ANA@example.org"})
         assert len(mail.outbox) == 1
         assert unknown.status_code == known.status_code == 302
         assert unknown["Location"] == known["Location"] == "/cuenta/recuperar/enviado/"
         done = client.get("/cuenta/recuperar/enviado/")
         assert "Si ese correo está en una cuenta de Aula" in done.content.decode()
 
-    def test_the_email_link_sets_a_new_password_and_logs_in(self, client, make_user):
+    def test_the_email_is_sent_by_celery_after_the_request(self, client, make_user):
+        make_user("ana", email="ana@example.org")
+        with mock.patch("lms.accounts.tasks.send_email_task.delay") as delay:
+            client.post(self.URL, {"email": "ana@example.org"})
+            assert not delay.called  # only once the request's transaction commits
+        assert len(mail.outbox) == 0
+
+    def test_the_email_link_sets_a_new_password_and_logs_in(
+        self, client, make_user, django_capture_on_commit_callbacks
+    ):
         ana = make_user("ana", email="ana@example.org", display_name="Ana Pérez")
-        client.post(self.URL, {"email": "ana@example.org"})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(self.URL, {"email": "ana@example.org"})
         message = mail.outbox[0]
         assert message.subject == "Cambiar su contraseña de Aula"
         assert "Hola, Ana Pérez:" in message.body
