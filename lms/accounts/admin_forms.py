@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
 
-from lms.accounts.validators import normalise_curp, validate_curp
+from lms.accounts.validators import normalise_curp, normalise_username, validate_curp
 
 PROFILE_FIELDS = {"display_name", "phone", "curp", "reminders_opt_out"}
 
@@ -38,6 +38,11 @@ class ProfileFieldsForm(forms.Form):
         max_length=30,
         help_text=_("Opcional. Se guarda en mayúsculas."),
     )
+
+    def clean_username(self) -> str:
+        """Stored as sign-up stores it: no surrounding spaces, and a phone-number handle
+        keeps only its digits, so "(213) 555-0101" and "2135550101" are one account."""
+        return normalise_username(self.cleaned_data.get("username") or "")
 
     def clean_curp(self) -> str:
         curp = normalise_curp(self.cleaned_data.get("curp"))

@@ -113,6 +113,16 @@ class TestCreate:
         assert list(response.context["form"].errors) == ["phone"]
         assert not api.User.objects.filter(username="nueva.educanda").exists()
 
+    def test_a_phone_number_username_is_stored_as_sign_up_stores_it(
+        self, admin_client, educando_group, make_user
+    ):
+        response = admin_client.post(ADD, _create_data(educando_group, username=" (213) 555-0199 "))
+        assert response.status_code == 302, response.context["form"].errors
+        assert api.get_user_by_username(username="213 555 0199").username == "2135550199"
+        again = admin_client.post(ADD, _create_data(educando_group, username="213-555-0199"))
+        assert again.status_code == 200  # the same account: refused
+        assert api.User.objects.filter(username="2135550199").count() == 1
+
     def test_a_username_differing_only_in_capitals(self, admin_client, educando_group, make_user):
         make_user("Nueva.Educanda")
         response = admin_client.post(ADD, _create_data(educando_group))
