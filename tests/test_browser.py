@@ -113,7 +113,7 @@ def test_learner_pages_fit_a_360px_phone(db, phone, client, educando):
     for course in api.CoursePage.objects.live():
         enrollment_api.enroll(user=educando, course=course)
     client.force_login(educando)
-    for path in [*_pages(), "/mis-cursos/"]:
+    for path in [*_pages(), "/mis-cursos/", "/mis-cursos/grupo/"]:
         phone.goto(f"http://testserver{path}")
         layout = phone.evaluate("""() => ({
             width: document.documentElement.scrollWidth,

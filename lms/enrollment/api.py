@@ -6,6 +6,7 @@ course's page row: two learners taking the last seat at once, exactly one gets i
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -13,7 +14,7 @@ from functools import wraps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,12 +40,16 @@ __all__ = [
     "enrolled_course_ids",
     "enrollments_for",
     "export_personal_data",
+    "format_join_code",
     "grupos_in_scope",
     "is_enrolled",
+    "join_code_for",
+    "join_grupo",
     "learner_in_scope",
     "learners_in_scope",
     "mark_completed",
     "move_to_grupo",
+    "new_join_code",
     "sedes_in_scope",
     "withdraw",
 ]
@@ -258,6 +263,59 @@ def coordinator_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+# --- Joining a grupo with its code ------------------------------------------------------
+
+# No I, O, 0 or 1: easy to read aloud and to copy from a board or a piece of paper.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 8
+
+
+def format_join_code(code: str) -> str:
+    """ "ABCDEFGH" → "ABCD-EFGH"."""
+    return f"{code[:4]}-{code[4:]}" if code else ""
+
+
+def new_join_code(*, grupo) -> str:
+    """Give ``grupo`` a new code (the old one stops working) and return it formatted."""
+    while True:
+        code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _i in range(JOIN_CODE_LENGTH))
+        try:
+            with transaction.atomic():
+                Grupo.objects.filter(pk=grupo.pk).update(join_code=code)
+        except IntegrityError:  # pragma: no cover - one chance in 10^12
+            continue
+        grupo.join_code = code
+        return format_join_code(code)
+
+
+def join_code_for(*, grupo) -> str:
+    """The grupo's code, formatted, created the first time someone asks for it."""
+    return format_join_code(grupo.join_code) if grupo.join_code else new_join_code(grupo=grupo)
+
+
+@transaction.atomic
+def join_grupo(*, user, code: str) -> Grupo:
+    """A learner joins the grupo whose code they typed (case, spaces and hyphens do not
+    matter). From then on that sede's coordinators see their progress. Raises
+    EnrollmentError with a Spanish message for a code that matches no active grupo."""
+    typed = "".join(char for char in (code or "").upper() if char.isalnum())
+    grupo = (
+        Grupo.objects.select_related("sede").filter(join_code=typed, sede__active=True).first()
+        if len(typed) == JOIN_CODE_LENGTH
+        else None
+    )
+    if grupo is None:
+        raise EnrollmentError(
+            "bad_code",
+            _(
+                "Ese código no corresponde a ningún grupo. Revíselo letra por letra o "
+                "pídalo de nuevo a la coordinación de su sede."
+            ),
+        )
+    add_to_grupo(grupo=grupo, user=user)
+    return grupo
 
 
 @transaction.atomic

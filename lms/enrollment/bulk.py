@@ -653,7 +653,9 @@ def validate_rows(*, rows: list[dict], grupo, by) -> Check:
 # Messages shared by several checks.
 REPEATED = gettext_lazy("se repite en el archivo (ya está en la fila %(row)s).")
 USERNAME_DUPLICATE = gettext_lazy(
-    "usuario duplicado: ya lo usa otra persona. Elija otro; por ejemplo, agréguele un número."
+    "usuario duplicado: ya lo usa otra persona. Elija otro; por ejemplo, agréguele un número. "
+    "Si es la misma persona y ya tiene cuenta, quítela de la lista y dele el código del grupo "
+    "para que se una ella misma."
 )
 
 

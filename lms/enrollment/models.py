@@ -114,6 +114,11 @@ class Grupo(models.Model):
         related_name="grupos",
         verbose_name=_("educandos"),
     )
+    # What a learner who signed up on their own types to join this grupo: the learner
+    # decides to share their progress with the sede, a coordinator never claims an account.
+    join_code = models.CharField(
+        _("código para unirse"), max_length=8, blank=True, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("grupo")
@@ -121,6 +126,9 @@ class Grupo(models.Model):
         ordering = ["sede", "name"]
         constraints = [
             models.UniqueConstraint(fields=["sede", "name"], name="grupo_unique_name_per_sede"),
+            models.UniqueConstraint(
+                fields=["join_code"], condition=~Q(join_code=""), name="grupo_join_code_unique"
+            ),
         ]
 
     def __str__(self) -> str:

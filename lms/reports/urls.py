@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.coordinator_home, name="home"),
     path("sede/<slug:key>/", views.sede_detail, name="sede"),
     path("grupo/<int:grupo_id>/", views.grupo_detail, name="grupo"),
+    path("grupo/<int:grupo_id>/codigo/", views.grupo_new_code, name="grupo_code"),
     path("curso/<int:course_id>/", views.course_detail, name="course"),
     path("en-riesgo/", views.at_risk_list, name="at_risk"),
     path("educando/<int:learner_id>/", views.learner_detail, name="learner"),

@@ -112,6 +112,7 @@ def grupo_detail(request, grupo_id):
         "reports/grupo.html",
         {
             "grupo": grupo,
+            "join_code": enrollment_api.join_code_for(grupo=grupo),
             "course_query": f"?grupo={grupo.pk}",
             "total": total,
             "courses": selectors.figures_by_course(sedes=sedes, grupo=grupo),
@@ -121,6 +122,19 @@ def grupo_detail(request, grupo_id):
             "at_risk_days": selectors.at_risk_days(),
         },
     )
+
+
+@require_POST
+@coordinator_required
+def grupo_new_code(request, grupo_id):
+    """A new code to join the grupo: the old one stops working (it was shared too widely)."""
+    grupo = _grupo_in_scope(request, grupo_id)
+    code = enrollment_api.new_join_code(grupo=grupo)
+    messages.success(
+        request,
+        _("El nuevo código del grupo es %(code)s; el anterior ya no sirve.") % {"code": code},
+    )
+    return redirect("reports:grupo", grupo_id=grupo.pk)
 
 
 class ScopeFilterForm(forms.Form):

@@ -277,7 +277,8 @@ class TestExistingAccounts:
         ):
             assert row.errors == [
                 f"Usuario «{typed}»: usuario duplicado: ya lo usa otra persona. Elija otro; "
-                "por ejemplo, agréguele un número."
+                "por ejemplo, agréguele un número. Si es la misma persona y ya tiene cuenta, "
+                "quítela de la lista y dele el código del grupo para que se una ella misma."
             ]
 
     def test_a_deactivated_account(self, norte, make_learner):

@@ -42,6 +42,7 @@ ROUTES = {
     "reports:home": Route("get"),
     "reports:sede": Route("get", lambda w: {"key": w["sede"].key}, bound=True),
     "reports:grupo": Route("get", lambda w: {"grupo_id": w["grupo"].pk}, bound=True),
+    "reports:grupo_code": Route("post", lambda w: {"grupo_id": w["grupo"].pk}, bound=True),
     "reports:course": Route("get", lambda w: {"course_id": w["course"].pk}),
     "reports:at_risk": Route("get"),
     "reports:learner": Route("get", lambda w: {"learner_id": w["learner"].pk}, bound=True),
