@@ -6,7 +6,6 @@ course's page row: two learners taking the last seat at once, exactly one gets i
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -20,7 +19,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses import api as courses_api
-from lms.enrollment.models import BulkImport, Enrollment, Grupo, Membership, Sede, SedeKind
+from lms.enrollment.models import (
+    JOIN_CODE_LENGTH,
+    BulkImport,
+    Enrollment,
+    Grupo,
+    Membership,
+    Sede,
+    SedeKind,
+    random_join_code,
+)
 from lms.enrollment.signals import course_completed
 
 __all__ = [
@@ -267,10 +275,6 @@ def coordinator_required(view):
 
 # --- Joining a grupo with its code ------------------------------------------------------
 
-# No I, O, 0 or 1: easy to read aloud and to copy from a board or a piece of paper.
-JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-JOIN_CODE_LENGTH = 8
-
 
 def format_join_code(code: str) -> str:
     """ "ABCDEFGH" → "ABCD-EFGH"."""
@@ -280,7 +284,7 @@ def format_join_code(code: str) -> str:
 def new_join_code(*, grupo) -> str:
     """Give ``grupo`` a new code (the old one stops working) and return it formatted."""
     while True:
-        code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _i in range(JOIN_CODE_LENGTH))
+        code = random_join_code()
         try:
             with transaction.atomic():
                 Grupo.objects.filter(pk=grupo.pk).update(join_code=code)
@@ -291,7 +295,8 @@ def new_join_code(*, grupo) -> str:
 
 
 def join_code_for(*, grupo) -> str:
-    """The grupo's code, formatted, created the first time someone asks for it."""
+    """The grupo's code, formatted (every grupo gets one when it is saved; one made with
+    ``bulk_create`` gets it here)."""
     return format_join_code(grupo.join_code) if grupo.join_code else new_join_code(grupo=grupo)
 
 

@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -94,6 +95,15 @@ class Sede(models.Model):
         return self.name
 
 
+# No I, O, 0 or 1: easy to read aloud and to copy from a board or a piece of paper.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 8
+
+
+def random_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _i in range(JOIN_CODE_LENGTH))
+
+
 class Grupo(models.Model):
     """A study group (círculo de estudio) of one sede, with its asesores and learners."""
 
@@ -133,6 +143,11 @@ class Grupo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sede})"
+
+    def save(self, *args, **kwargs):
+        if not self.join_code:
+            self.join_code = random_join_code()
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):

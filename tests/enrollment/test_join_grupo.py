@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lms.enrollment import api
 
@@ -78,3 +80,15 @@ def test_guessing_is_rate_limited(client, norte, make_learner, settings):
     ]
     assert statuses == [200, 200, 200, 429]
     cache.clear()
+
+
+def test_every_new_grupo_has_a_code_and_showing_it_writes_nothing(client, norte):
+    sede, coordinator, _grupo = norte
+    grupo = api.Grupo.objects.create(sede=sede, name="Nuevo")
+    assert len(grupo.join_code) == 8
+    client.force_login(coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/coordinacion/grupo/{grupo.pk}/")
+    assert response.context["join_code"] == api.format_join_code(grupo.join_code)
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not [sql for sql in writes if "enrollment_grupo" in sql]
