@@ -21,8 +21,10 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
+    Max,
     OuterRef,
     Q,
+    Subquery,
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -63,13 +65,6 @@ class Figures:
             (_("Concluyeron"), self.completed),
             (_("Con constancia"), self.certified),
         ]
-
-
-def _ids(objects):
-    """Primary keys of a list of model instances, or a subquery for a queryset."""
-    if isinstance(objects, list | tuple):
-        return [obj.pk for obj in objects]
-    return objects.values("pk")
 
 
 def _members(sedes, grupo=None):
@@ -530,6 +525,59 @@ def learner_courses(*, learner) -> list[CourseLine]:
         )
         for e in enrollments
     ]
+
+
+def at_risk_rows(*, sedes, grupo=None, days: int | None = None):
+    """``at_risk`` with what the list shows: the learner, the course and the learner's
+    latest grupo in scope."""
+    return (
+        at_risk(sedes=sedes, grupo=grupo, days=days)
+        .select_related("user", "course")
+        .annotate(
+            grupo_name=Subquery(
+                Membership.objects.filter(user_id=OuterRef("user_id"), grupo__sede__in=sedes)
+                .order_by("-joined_at")
+                .values("grupo__name")[:1]
+            )
+        )
+    )
+
+
+def describe_at_risk(rows, *, now=None) -> None:
+    """Add ``last_title`` (the page they were last on) and ``days_inactive`` to a page of
+    ``at_risk_rows``. One query for the titles."""
+    now = now or timezone.now()
+    rows = list(rows)
+    titles = page_titles(page_ids={r.last_page_id for r in rows if r.last_page_id})
+    for row in rows:
+        row.last_title = titles.get(row.last_page_id)
+        row.days_inactive = (now - (row.last or row.enrolled_at)).days
+
+
+def grupo_learners(*, grupo):
+    """The learners of a grupo with their active courses, completed courses and last
+    activity, most recently active first (never-started last). One query per page."""
+    last = (
+        CourseProgress.objects.filter(user_id=OuterRef("pk"))
+        .values("user_id")
+        .annotate(last=Max("last_activity_at"))
+        .values("last")[:1]
+    )
+    active = Q(enrollments__withdrawn_at__isnull=True)
+    return (
+        get_user_model()
+        .objects.filter(memberships__grupo=grupo)
+        .annotate(
+            courses=Count("enrollments", filter=active, distinct=True),
+            completed=Count(
+                "enrollments",
+                filter=active & Q(enrollments__completed_at__isnull=False),
+                distinct=True,
+            ),
+            last=Subquery(last),
+        )
+        .order_by(F("last").desc(nulls_last=True), "username")
+    )
 
 
 def page_titles(*, page_ids) -> dict[int, str]:

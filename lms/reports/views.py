@@ -11,11 +11,9 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -26,7 +24,6 @@ from lms.accounts import api as accounts_api
 from lms.certificates import api as certificates_api
 from lms.enrollment import api as enrollment_api
 from lms.enrollment.api import coordinator_required
-from lms.progress import api as progress_api
 from lms.reports import selectors
 
 PAGE_SIZE = 50
@@ -84,27 +81,7 @@ def sede_detail(request, key):
 def grupo_detail(request, grupo_id):
     grupo = _grupo_in_scope(request, grupo_id)
     sedes = [grupo.sede]
-    progress = progress_api.CourseProgress.objects.filter(user_id=OuterRef("pk"))
-    learners = (
-        accounts_api.User.objects.filter(memberships__grupo=grupo)
-        .annotate(
-            courses=Count(
-                "enrollments", filter=Q(enrollments__withdrawn_at__isnull=True), distinct=True
-            ),
-            completed=Count(
-                "enrollments",
-                filter=Q(
-                    enrollments__withdrawn_at__isnull=True,
-                    enrollments__completed_at__isnull=False,
-                ),
-                distinct=True,
-            ),
-            last=Subquery(
-                progress.values("user_id").annotate(last=Max("last_activity_at")).values("last")[:1]
-            ),
-        )
-        .order_by(F("last").desc(nulls_last=True), "username")
-    )
+    learners = selectors.grupo_learners(grupo=grupo)
     page = Paginator(learners, PAGE_SIZE).get_page(request.GET.get("pagina"))
     total = selectors.total_figures(sedes=sedes, grupo=grupo, label=grupo.name)
     return TemplateResponse(
@@ -211,25 +188,9 @@ def at_risk_list(request):
     form, sedes, grupo = _scope_filter(request, AtRiskForm)
     days = form.days() or selectors.at_risk_days()
     form.fields["dias"].widget.attrs["placeholder"] = days
-    rows = (
-        selectors.at_risk(sedes=sedes, grupo=grupo, days=days)
-        .select_related("user", "course")
-        .annotate(
-            grupo_name=Subquery(
-                enrollment_api.Membership.objects.filter(
-                    user_id=OuterRef("user_id"), grupo__sede__in=sedes
-                )
-                .order_by("-joined_at")
-                .values("grupo__name")[:1]
-            )
-        )
-    )
+    rows = selectors.at_risk_rows(sedes=sedes, grupo=grupo, days=days)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("pagina"))
-    titles = selectors.page_titles(page_ids={r.last_page_id for r in page if r.last_page_id})
-    now = timezone.now()
-    for row in page:
-        row.last_title = titles.get(row.last_page_id)
-        row.days_inactive = ((now - (row.last or row.enrolled_at)).days) if row else 0
+    selectors.describe_at_risk(page)
     query = request.GET.copy()
     query.pop("pagina", None)
     return TemplateResponse(
