@@ -12,13 +12,16 @@ from functools import wraps
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from courses import api as courses_api
+from lms.accounts import api as accounts_api
 from lms.enrollment.models import (
     JOIN_CODE_LENGTH,
     BulkImport,
@@ -51,13 +54,16 @@ __all__ = [
     "format_join_code",
     "grupos_in_scope",
     "is_enrolled",
+    "is_plain_learner",
     "join_code_for",
     "join_grupo",
     "learner_in_scope",
     "learners_in_scope",
     "mark_completed",
+    "memberships_in_scope",
     "move_to_grupo",
     "new_join_code",
+    "plain_learners",
     "sedes_in_scope",
     "withdraw",
 ]
@@ -240,9 +246,44 @@ def sedes_in_scope(*, user):
     return Sede.objects.filter(coordinators=user)
 
 
+def plain_learners():
+    """The accounts a coordinator may ever see or act on: active learners and nothing more.
+
+    This is the one rule for who is a *learner* to the coordination side. Excluded are
+    deactivated accounts, staff and superusers, anyone in a group other than Educando
+    (asesores, coordinadores, administradores or any group an administrator made), anyone
+    holding a permission of their own, the coordinators of any sede and the asesores of
+    any grupo, whatever grupo they joined. A learner who later becomes staff drops out of
+    every coordinator's scope at once; one who stops being staff comes back.
+    """
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=False, is_superuser=False)
+        .exclude(groups__in=Group.objects.exclude(name=accounts_api.roles.EDUCANDO))
+        .exclude(user_permissions__isnull=False)
+        .exclude(coordinated_sedes__isnull=False)
+        .exclude(advised_grupos__isnull=False)
+    )
+
+
+def is_plain_learner(user) -> bool:
+    """Whether ``user`` is one of ``plain_learners()``. One query."""
+    return bool(user.is_authenticated) and plain_learners().filter(pk=user.pk).exists()
+
+
+def memberships_in_scope(*, sedes, grupo=None):
+    """The memberships of plain learners (``plain_learners``) in grupos of ``sedes``
+    (optionally one ``grupo``): what every coordinator page, export, API answer and email
+    counts and lists. ``sedes`` must already be narrowed by ``sedes_in_scope``."""
+    members = Membership.objects.filter(grupo__sede__in=sedes, user__in=plain_learners())
+    if grupo is not None:
+        members = members.filter(grupo=grupo)
+    return members
+
+
 def learners_in_scope(*, user):
-    """Ids of the learners in grupos of the sedes in ``user``'s scope (a subquery)."""
-    return Membership.objects.filter(grupo__sede__in=sedes_in_scope(user=user)).values("user_id")
+    """Ids of the plain learners in grupos of the sedes in ``user``'s scope (a subquery)."""
+    return memberships_in_scope(sedes=sedes_in_scope(user=user)).values("user_id")
 
 
 def grupos_in_scope(*, user):
@@ -251,9 +292,9 @@ def grupos_in_scope(*, user):
 
 
 def learner_in_scope(*, user, learner_id: int):
-    """The learner ``learner_id`` if ``user`` may see them (they belong to a grupo of one of
-    ``user``'s sedes), else None. Views turn None into 404: a coordinator cannot even learn
-    whether an account outside their sedes exists."""
+    """The learner ``learner_id`` if ``user`` may see and act on them (a plain learner in a
+    grupo of one of ``user``'s sedes), else None. Views turn None into 404: a coordinator
+    cannot even learn whether an account outside their sedes exists."""
     return (
         get_user_model().objects.filter(pk=learner_id, pk__in=learners_in_scope(user=user)).first()
     )
@@ -305,6 +346,8 @@ def join_grupo(*, user, code: str) -> Grupo:
     """A learner joins the grupo whose code they typed (case, spaces and hyphens do not
     matter). From then on that sede's coordinators see their progress. Raises
     EnrollmentError with a Spanish message for a code that matches no active grupo."""
+    if not is_plain_learner(user):
+        raise EnrollmentError("not_a_learner", str(STAFF_CANNOT_JOIN))
     typed = "".join(char for char in (code or "").upper() if char.isalnum())
     grupo = (
         Grupo.objects.select_related("sede").filter(join_code=typed, sede__active=True).first()
@@ -333,8 +376,18 @@ def move_to_grupo(*, user, grupo, by) -> Membership:
     return add_to_grupo(grupo=grupo, user=user)
 
 
+STAFF_CANNOT_JOIN = gettext_lazy(
+    "Las cuentas del personal de Aula (asesores, coordinadores y administradores) no se "
+    "unen a grupos de estudio: los grupos son para educandos."
+)
+
+
 @transaction.atomic
 def add_to_grupo(*, grupo, user) -> Membership:
+    """Put a plain learner in ``grupo`` (idempotent). Raises EnrollmentError for anyone
+    else: a staff account in a grupo would put it within a coordinator's reach."""
+    if not is_plain_learner(user):
+        raise EnrollmentError("not_a_learner", str(STAFF_CANNOT_JOIN))
     membership, _created = Membership.objects.get_or_create(grupo=grupo, user=user)
     return membership
 

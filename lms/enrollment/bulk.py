@@ -616,12 +616,6 @@ def _course_index(courses) -> dict[str, object]:
     return index
 
 
-def _is_plain_learner(user, role_names: set[str]) -> bool:
-    return (
-        role_names == {accounts_api.roles.EDUCANDO} and not user.is_staff and not user.is_superuser
-    )
-
-
 def _window_error(course, *, by_staff: bool) -> str | None:
     reason = enrollment_api.closed_reason(course, by_staff=by_staff)
     title = course.title
@@ -699,16 +693,15 @@ class _Validator:
             for user in matches.order_by("id"):
                 self.existing.setdefault(user.username.lower(), user)
         self.users_by_id = {user.pk: user for user in self.existing.values()}
-        self.roles_of: dict[int, set[str]] = defaultdict(set)
+        self.plain: set[int] = set()
         self.sedes_of: dict[int, set[int]] = defaultdict(set)
         self.grupos_of: dict[int, set[int]] = defaultdict(set)
         self.active: set[tuple[int, int]] = set()
         if self.users_by_id:
             ids = list(self.users_by_id)
-            for user_id, role in user_model.groups.through.objects.filter(
-                user_id__in=ids
-            ).values_list("user_id", "group__name"):
-                self.roles_of[user_id].add(role)
+            self.plain = set(
+                enrollment_api.plain_learners().filter(pk__in=ids).values_list("pk", flat=True)
+            )
             for user_id, grupo_id, sede_id in Membership.objects.filter(
                 user_id__in=ids
             ).values_list("user_id", "grupo_id", "grupo__sede_id"):
@@ -825,14 +818,12 @@ class _Validator:
         grupo and the courses they lack, and their profile is left alone."""
         row.user_id = user.pk
         row.username = user.get_username()
-        theirs = _is_plain_learner(user, self.roles_of[user.pk]) and bool(
-            self.sedes_of[user.pk] & self.scope
-        )
-        if not theirs:
-            row.errors.append(_labelled("username", typed, USERNAME_DUPLICATE))
-        elif not user.is_active:
+        theirs = bool(self.sedes_of[user.pk] & self.scope)
+        if theirs and not user.is_active:
             message = _("esta cuenta está desactivada; no se puede inscribir.")
             row.errors.append(_labelled("username", typed, message))
+        elif not (theirs and user.pk in self.plain):
+            row.errors.append(_labelled("username", typed, USERNAME_DUPLICATE))
         else:
             row.status = EXISTING
             row.joins_grupo = self.grupo.pk not in self.grupos_of[user.pk]

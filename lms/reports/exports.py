@@ -318,12 +318,13 @@ def _local_range(filters: ExportFilters) -> tuple[datetime | None, datetime | No
 
 
 def _scoped(queryset: QuerySet, *, user, filters: ExportFilters, to_user: str, when: str):
-    """Keep the rows of learners in grupos of ``user``'s sedes, one row per such
+    """Keep the rows of plain learners in grupos of ``user``'s sedes, one row per such
     membership. Every condition on the membership goes in ONE ``filter()`` call, so they
     apply to the same joined membership (separate calls would join again)."""
     membership = f"{to_user}memberships__grupo"
     conditions: dict[str, Any] = {
-        f"{membership}__sede__in": enrollment_api.sedes_in_scope(user=user)
+        f"{membership}__sede__in": enrollment_api.sedes_in_scope(user=user),
+        f"{to_user}pk__in": enrollment_api.plain_learners().values("pk"),
     }
     if filters.sede_id is not None:
         conditions[f"{membership}__sede_id"] = filters.sede_id

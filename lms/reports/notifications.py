@@ -265,7 +265,9 @@ def _weekly_figures(*, sede_ids: list[int], now: datetime) -> dict[int, dict]:
         )
     )
     rows = (
-        enrollment_api.Enrollment.objects.filter(withdrawn_at__isnull=True)
+        enrollment_api.Enrollment.objects.filter(
+            withdrawn_at__isnull=True, user__in=enrollment_api.plain_learners()
+        )
         .annotate(sede=F("user__memberships__grupo__sede_id"))
         .filter(sede__in=sede_ids)
         .values("sede")

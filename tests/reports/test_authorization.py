@@ -194,3 +194,105 @@ def test_each_role(client, world, name):
         assert response.status_code in expected, (role, url, response.status_code)
         if role == "anonymous" and not route.api:
             assert response["Location"].startswith("/cuenta/entrar/"), url
+
+
+# --- Staff in a grupo stay out of every coordinator's reach -------------------------------
+
+LEARNER_ROUTES = sorted(
+    name
+    for name, route in ROUTES.items()
+    if route.bound
+    and route.kwargs
+    and name.startswith("reports:")
+    and name not in ("reports:sede", "reports:grupo", "reports:grupo_code")
+)
+
+
+def _staff(kind, make_user, sedes):
+    if kind == "superuser":
+        return make_user("raiz", is_superuser=True, is_staff=True)
+    if kind == "administrator":
+        return make_user("jefa-de-sistemas", roles.ADMINISTRADOR)
+    if kind == "asesor":
+        return make_user("asesor-de-norte", roles.ASESOR)
+    if kind == "learner_made_staff":
+        user = make_user("antes-educanda", roles.EDUCANDO)
+        user.is_staff = True
+        user.save()
+        return user
+    return sedes["sur"][1]  # the coordinator of another sede
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["superuser", "administrator", "asesor", "other_coordinator", "learner_made_staff"],
+)
+def test_staff_who_joined_a_grupo_are_404_on_every_learner_route(
+    client, sedes, make_user, course, kind, django_capture_on_commit_callbacks
+):
+    """However a staff account came to be in a grupo (joined with the code before that was
+    refused, or a learner later given a role), the sede's coordinator can neither see it
+    nor hand it a reset code, withdraw, move it or touch its certificates."""
+    _sede, coordinator, grupo = sedes["norte"]
+    staff = _staff(kind, make_user, sedes)
+    enrollment_api.Membership.objects.create(user=staff, grupo=grupo)
+    enrollment_api.enroll(user=staff, course=course)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment = complete(staff, course)
+    certificate = certificates_api.Certificate.objects.get(enrollment=enrollment)
+    world = {
+        "learner": staff,
+        "grupo": grupo,
+        "course": course,
+        "certificate": certificate,
+    }
+    client.force_login(coordinator)
+    for name in LEARNER_ROUTES:
+        route = ROUTES[name]
+        url = reverse(name, kwargs=route.kwargs(world))
+        data = route.data(world) if route.data else {}
+        response = getattr(client, route.method)(url, data)
+        assert response.status_code == 404, (kind, name, response.status_code)
+    # Nothing happened to the account or its certificate.
+    assert not staff.reset_codes.exists()
+    assert enrollment_api.is_enrolled(user=staff, course_id=course.pk)
+    certificate.refresh_from_db()
+    assert certificate.is_valid
+    # Nor does it show up in the grupo's list, the figures or the at-risk list.
+    page = client.get(reverse("reports:grupo", kwargs={"grupo_id": grupo.pk}))
+    assert staff.username not in page.content.decode()
+    assert page.context["total"].enrolled == 0
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=staff.pk) is None
+
+
+def test_a_learner_given_a_role_drops_out_of_scope_and_comes_back(sedes, make_learner):
+    _sede, coordinator, grupo = sedes["norte"]
+    learner = make_learner("cambia-de-papel", grupo)
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=learner.pk)
+    asesores = roles_group(roles.ASESOR)
+    learner.groups.add(asesores)
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=learner.pk) is None
+    learner.groups.remove(asesores)
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=learner.pk)
+    grupo.asesores.add(learner)  # an asesor of a grupo is staff too, whatever their groups
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=learner.pk) is None
+
+
+def roles_group(name):
+    from lms.accounts import api as accounts_api
+
+    return accounts_api.ensure_roles()[name]
+
+
+@pytest.mark.parametrize("kind", ["superuser", "administrator", "asesor", "other_coordinator"])
+def test_staff_cannot_join_a_grupo_with_its_code(client, sedes, make_user, kind):
+    _sede, _coordinator, grupo = sedes["norte"]
+    staff = _staff(kind, make_user, sedes)
+    code = enrollment_api.join_code_for(grupo=grupo)
+    client.force_login(staff)
+    response = client.post("/mis-cursos/grupo/", {"code": code})
+    assert response.status_code == 200
+    assert "personal de Aula" in str(response.context["form"].errors["code"])
+    assert not enrollment_api.Membership.objects.filter(user=staff).exists()
+    with pytest.raises(enrollment_api.EnrollmentError):
+        enrollment_api.add_to_grupo(grupo=grupo, user=staff)

@@ -446,6 +446,17 @@ class TestScope:
             assert {row[0] for row in rows[1:]} == {"Plaza sur"}
             assert {row[2] for row in rows[1:]} == {"eva"}
 
+    def test_staff_in_a_grupo_are_never_exported(self, client, world, make_user, course):
+        """A staff account that is in a grupo (joined before that was refused, or given a
+        role later) is not a learner to the coordinator: no row in any kind of export."""
+        staff = make_user("asesora-en-grupo", roles.ASESOR)
+        enrollment_api.Membership.objects.create(user=staff, grupo=world["grupo1"])
+        enrollment_api.enroll(user=staff, course=course)
+        client.force_login(world["coordinator"])
+        for kind in ("inscripciones", "avance", "constancias"):
+            rows = read_csv(post(client, tipo=kind))
+            assert "asesora-en-grupo" not in {row[2] for row in rows[1:]}, kind
+
     def test_scope_is_applied_even_to_direct_calls(self, world):
         """The functions the views and the task use: a forged sede matches nothing."""
         filters = exports.ExportFilters(sede_id=world["sur"].pk)
