@@ -1,4 +1,7 @@
+from csp.middleware import CSPMiddleware
+from csp.utils import default_config
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -25,3 +28,36 @@ class SpanishFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+class PrivateResponsesMiddleware:
+    """``Cache-Control: private, no-store`` on every answer to a signed-in person.
+
+    A page or API answer for someone logged in may carry their name, progress or another
+    learner's data; on a shared phone or behind a proxy none of it may be kept. The check
+    runs after the view, so a person authenticated by the REST framework (token) counts
+    too. Answers that declared themselves public (media renditions) are left alone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        cache_control = response.get("Cache-Control", "")
+        if user is not None and user.is_authenticated and "public" not in cache_control:
+            response["Cache-Control"] = "private, no-store"
+            response.headers.pop("Expires", None)
+        return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the admin's own policy under the admin's address."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        admin_prefix = reverse("wagtailadmin_home")
+        if not report_only and parts.config is None and request.path_info.startswith(admin_prefix):
+            parts.config = default_config(settings.AULA_ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"])
+        return parts

@@ -1,9 +1,11 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+
+from lms.media import serve_media
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -19,12 +21,9 @@ urlpatterns = [
     path("coordinacion/", include("lms.reports.urls")),
     path("recordatorios/", include("lms.reports.reminder_urls")),
     path("", include("lms.certificates.urls")),
+    # Local media (no S3): renditions for everyone, nothing private (see lms/media.py).
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve_media, name="media"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Wagtail's page tree last: "/" is the home page, "/cursos/" the catalog.
 urlpatterns += [path("", include(wagtail_urls))]

@@ -16,6 +16,8 @@ $bin/python manage.py makemigrations --check --dry-run
 echo "== Django system checks (production settings)"
 AULA_SIGNING_KEY=$($bin/python -c "import base64,os; print(base64.b64encode(os.urandom(32)).decode())") \
  DJANGO_SECRET_KEY="$($bin/python -c "import secrets; print(secrets.token_urlsafe(50))")" ALLOWED_HOSTS=example.org \
+ AULA_PUBLIC_URL=https://example.org EMAIL_URL=smtp+tls://aula:secreto@smtp.example.org:587 \
+ CELERY_BROKER_URL=redis://127.0.0.1:6379/0 CACHE_URL=redis://127.0.0.1:6379/1 \
   DJANGO_SETTINGS_MODULE=lms.settings.production $bin/python manage.py check --deploy --fail-level WARNING
 
 echo "== tests on SQLite"

@@ -85,9 +85,19 @@ def phone(browser, client):
             response = test_context.run(client.get, path, follow=True)
         body = b"".join(response.streaming_content) if response.streaming else response.content
         headers = {"content-type": response.get("Content-Type", "text/html")}
+        # The page's security policy is enforced by the browser, as in production.
+        for name in ("Content-Security-Policy", "Permissions-Policy"):
+            if name in response:
+                headers[name.lower()] = response[name]
         route.fulfill(status=response.status_code, headers=headers, body=body)
 
     page.route("**/*", answer)
+    # Every Content-Security-Policy violation on any page is recorded for the test to see.
+    page.add_init_script(
+        "addEventListener('securitypolicyviolation', e => (window.cspViolations ||= [])"
+        ".push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`))"
+    )
+    page.csp_violations = lambda: page.evaluate("window.cspViolations || []")
     yield page
     context.close()
 
@@ -131,6 +141,7 @@ def test_learner_pages_fit_a_360px_phone(db, phone, client, educando):
             "unlabelledInputs": 0,
             "smallTargets": 0,
         }, path
+        assert phone.csp_violations() == [], path
     assert phone.external == []
 
 
@@ -146,6 +157,7 @@ def test_study_time_is_sent_by_the_page_script(db, phone, client, educando):
     client.force_login(educando)
     phone.goto(f"http://testserver{lesson.url}")
     phone.wait_for_function("() => localStorage.getItem('aula-eventos') === '[]'")
+    assert phone.csp_violations() == []
     event = LearningEvent.objects.get(user=educando)
     assert (event.verb, event.object_id, event.source) == ("started", lesson.pk, "api")
 
@@ -192,4 +204,35 @@ def test_coordinator_pages_fit_a_360px_phone(db, phone, client, sedes, make_lear
         assert layout["h1"] == 1, path
         assert layout["unlabelledInputs"] == 0, path
         assert layout["charts"] == layout["chartTables"], path  # every chart has its table
+        assert phone.csp_violations() == [], path
+    assert phone.external == []
+
+
+def test_admin_pages_work_under_the_admin_policy(db, phone, client, coordinador):
+    """The Wagtail admin's own policy allows no inline script: the editors Aula uses (a
+    course page with date fields, a module with its outcomes inline, the image and
+    document libraries, the reports) render and run without one violation or script
+    error."""
+    from courses import api as courses_api
+
+    errors = []
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    course = api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    module = courses_api.Module.objects.order_by("pk").first()
+    client.force_login(coordinador)
+    paths = [
+        "/admin/",
+        f"/admin/pages/{course.pk}/edit/",
+        f"/admin/pages/{course.get_parent().pk}/",
+        f"/admin/snippets/courses/module/edit/{module.pk}/",
+        "/admin/images/",
+        "/admin/documents/",
+        "/admin/reports/site-history/",
+    ]
+    for path in paths:
+        phone.goto(f"http://testserver{path}")
+        phone.wait_for_load_state("load")
+        assert phone.title(), path
+        assert phone.csp_violations() == [], path
+    assert errors == []
     assert phone.external == []

@@ -1,12 +1,14 @@
-"""Settings come from the environment; production fails fast without a secret."""
+"""Settings come from the environment; production refuses to start unsafe."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
-_CLEARED = ("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_", "AWS_")
+_CLEARED = ("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_", "AWS_", "AULA_", "CACHE_URL")
 
 
 def _django(code: str, settings: str, **env) -> subprocess.CompletedProcess:
@@ -24,34 +26,116 @@ def _django(code: str, settings: str, **env) -> subprocess.CompletedProcess:
 
 
 SIGNING_KEY = "q4C2Z5rP0bN8yJ1xW3vT6uS9oM7lK2hG4fD5sA8eR0c="
+# A production environment with nothing unsafe in it.
+SAFE = {
+    "ALLOWED_HOSTS": "aula.example.org",
+    "DJANGO_SECRET_KEY": "x" * 50,
+    "AULA_SIGNING_KEY": SIGNING_KEY,
+    "AULA_PUBLIC_URL": "https://aula.example.org",
+    "EMAIL_URL": "smtp+tls://aula:secreto@smtp.example.org:587",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
+}
 
 
-def test_production_refuses_to_start_without_a_signing_key():
-    result = _django(
-        "", "lms.settings.production", ALLOWED_HOSTS="example.org", DJANGO_SECRET_KEY="x" * 50
-    )
-    assert result.returncode != 0
-    assert "AULA_SIGNING_KEY" in result.stderr
+def _production(code: str = "", **changes) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in {**SAFE, **changes}.items() if v is not None}
+    return _django(code, "lms.settings.production", **env)
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = _django(
-        "", "lms.settings.production", ALLOWED_HOSTS="example.org", AULA_SIGNING_KEY=SIGNING_KEY
-    )
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY no está definida" in result.stderr
-
-
-def test_production_starts_with_a_secret_key():
-    result = _django(
-        "from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)",
-        "lms.settings.production",
-        ALLOWED_HOSTS="example.org",
-        DJANGO_SECRET_KEY="x" * 50,
-        AULA_SIGNING_KEY=SIGNING_KEY,
+def test_production_starts_when_everything_is_safe():
+    result = _production(
+        "from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE,"
+        " s.SESSION_ENGINE, s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER)"
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "True"]
+    assert result.stdout.split() == [
+        "False",
+        "True",
+        "django.contrib.sessions.backends.cached_db",
+        "django.core.cache.backends.redis.RedisCache",
+        "False",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "corta"}, "DJANGO_SECRET_KEY"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"AULA_SIGNING_KEY": None}, "AULA_SIGNING_KEY no está definida"),
+        # Validated when the settings load, not when the first constancia is signed.
+        ({"AULA_SIGNING_KEY": "no-es-base64!"}, "AULA_SIGNING_KEY no es válida"),
+        ({"AULA_SIGNING_KEY": "c2hvcnQ="}, "AULA_SIGNING_KEY no es válida"),
+        ({"AULA_PUBLIC_URL": None}, "AULA_PUBLIC_URL no está definida"),
+        ({"AULA_PUBLIC_URL": "http://aula.example.org"}, "dirección https completa"),
+        ({"AULA_PUBLIC_URL": "aula.example.org"}, "dirección https completa"),
+        ({"AULA_PUBLIC_URL": "https://localhost:8000"}, "misma máquina"),
+        ({"AULA_PUBLIC_URL": "https://aula.example.org/?x=1"}, "sin usuario"),
+        ({"EMAIL_URL": None}, "EMAIL_URL"),
+        ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL"),
+        ({"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL"),
+        ({"CACHE_URL": None}, "CACHE_URL"),
+        ({"CACHE_URL": "locmemcache://"}, "CACHE_URL"),
+        ({"CACHE_URL": "filecache:///tmp/aula-cache"}, "CACHE_URL"),
+    ],
+)
+def test_production_refuses_unsafe_settings_naming_the_variable(changes, named):
+    result = _production(**changes)
+    assert result.returncode != 0
+    assert "Aula no arranca en producción" in result.stderr
+    assert named in result.stderr
+
+
+def test_every_problem_is_listed_at_once():
+    result = _production(AULA_PUBLIC_URL=None, EMAIL_URL=None, CACHE_URL=None)
+    assert result.returncode != 0
+    for name in ("AULA_PUBLIC_URL", "EMAIL_URL", "CACHE_URL"):
+        assert name in result.stderr
+
+
+def test_each_waiver_allows_only_its_own_rule():
+    result = _production(
+        "from django.conf import settings as s; print(s.EMAIL_BACKEND,"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])",
+        EMAIL_URL=None,
+        CELERY_BROKER_URL=None,
+        CACHE_URL=None,
+        AULA_ALLOW_CONSOLE_EMAIL="true",
+        AULA_ALLOW_EAGER_CELERY="true",
+        AULA_ALLOW_LOCAL_CACHE="true",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.mail.backends.console.EmailBackend",
+        "True",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+    result = _production(EMAIL_URL=None, CACHE_URL=None, AULA_ALLOW_CONSOLE_EMAIL="true")
+    assert result.returncode != 0
+    assert "CACHE_URL" in result.stderr and "EMAIL_URL" not in result.stderr
+
+
+def test_check_deploy_applies_the_same_rules_to_the_live_settings():
+    """``check --deploy`` on settings that are not production's (or were changed after
+    loading) reports each problem as an error."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)},
+            "DJANGO_SETTINGS_MODULE": "lms.settings.base",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "aula.E001" in result.stderr
+    for name in ("AULA_SIGNING_KEY", "AULA_PUBLIC_URL", "EMAIL_URL", "CELERY_BROKER_URL"):
+        assert name in result.stderr
 
 
 def test_s3_storage_is_configured_from_the_environment():

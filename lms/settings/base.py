@@ -24,6 +24,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "lms.apps.LmsConfig",
     "lms.accounts",
     "lms.enrollment",
     "lms.progress",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +71,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Anything answered to a signed-in person may carry personal data: never cached.
+    "lms.middleware.PrivateResponsesMiddleware",
+    "lms.middleware.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
@@ -302,6 +308,76 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+
+def _media_origins() -> list[str]:
+    """Where pages may load images, audio and video from besides this site: the S3 bucket
+    (presigned URLs), or what ``AULA_MEDIA_ORIGINS`` says (a CDN, say)."""
+    from urllib.parse import urlsplit
+
+    explicit = env.list("AULA_MEDIA_ORIGINS", default=[])
+    if explicit or not AWS_STORAGE_BUCKET_NAME:
+        return explicit
+    endpoint = env.str("AWS_S3_ENDPOINT_URL", default="")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return [origin, f"{parts.scheme}://*.{parts.netloc}"]
+    return ["https://*.amazonaws.com"]
+
+
+# Content-Security-Policy (django-csp): no inline script anywhere, no third party. The
+# site's pages need nothing but their own files; the Wagtail admin gets its own policy
+# (``AULA_ADMIN_CONTENT_SECURITY_POLICY``, chosen by ``lms.middleware``) because its
+# editors style elements inline and preview pages in frames.
+_SELF = "'self'"
+_CSP_COMMON = {
+    "default-src": [_SELF],
+    "script-src": [_SELF],
+    "img-src": [_SELF, "data:", *_media_origins()],
+    "media-src": [_SELF, *_media_origins()],
+    "font-src": [_SELF],
+    "connect-src": [_SELF],
+    "manifest-src": [_SELF],
+    "worker-src": [_SELF],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": [_SELF],
+    "frame-ancestors": [_SELF],
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {**_CSP_COMMON, "style-src": [_SELF], "frame-src": ["'none'"]},
+}
+AULA_ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        **_CSP_COMMON,
+        "img-src": [*_CSP_COMMON["img-src"], "blob:"],
+        # The admin's editors set style attributes and inline <style> for icons.
+        "style-src": [_SELF, "'unsafe-inline'"],
+        # Wagtail's widgets still start with inline scripts (tightened in lms/csp.py).
+        "script-src": [_SELF, "'unsafe-inline'"],
+        # Live preview shows the page being edited in a frame of this site.
+        "frame-src": [_SELF],
+    },
+}
+# Permissions-Policy (django-permissions-policy): lesson pages need none of these.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 LOGIN_URL = "/cuenta/entrar/"
 LOGIN_REDIRECT_URL = "/mis-cursos/"

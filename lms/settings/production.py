@@ -1,27 +1,46 @@
-"""Production: the same settings, stricter. Refuses to start without a real secret key."""
-
-from django.core.exceptions import ImproperlyConfigured
+"""Production: the same settings, stricter. Refuses to start with an unsafe configuration
+(``safety.py`` lists the rules; the README's production section, the variables)."""
 
 from .base import *
-from .base import env
+from .base import CACHES, CELERY_BROKER_URL, EMAIL_BACKEND, env
+from .safety import (
+    ALLOW_CONSOLE_EMAIL,
+    ALLOW_EAGER_CELERY,
+    ALLOW_LOCAL_CACHE,
+    problems,
+    refuse_unsafe,
+)
 
 DEBUG = False
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY no está definida: Aula no arranca en producción sin una clave "
-        "secreta propia. Genere una con "
-        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'` y expórtela."
-    )
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+AULA_SIGNING_KEY = env.str("AULA_SIGNING_KEY", default="")
+AULA_PUBLIC_URL = env.str("AULA_PUBLIC_URL", default="").rstrip("/")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-
-if not env.str("AULA_SIGNING_KEY", default=""):
-    raise ImproperlyConfigured(
-        "AULA_SIGNING_KEY no está definida: hace falta para firmar las constancias. Genere "
-        "una con `python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`."
+AULA_ALLOWED_UNSAFE = {
+    name
+    for name in (ALLOW_CONSOLE_EMAIL, ALLOW_EAGER_CELERY, ALLOW_LOCAL_CACHE)
+    if env.bool(name, default=False)
+}
+refuse_unsafe(
+    problems(
+        secret_key=SECRET_KEY,
+        allowed_hosts=ALLOWED_HOSTS,
+        signing_key=AULA_SIGNING_KEY,
+        public_url=AULA_PUBLIC_URL,
+        email_backend=EMAIL_BACKEND,
+        celery_broker_url=CELERY_BROKER_URL,
+        celery_always_eager=not CELERY_BROKER_URL,
+        cache_backend=CACHES["default"]["BACKEND"],
+        allowed=AULA_ALLOWED_UNSAFE,
     )
+)
+
+# Sessions live in the shared cache (Redis), written through to the database so a cache
+# restart logs nobody out. Rate limits (django-ratelimit) use the same cache; django-axes
+# keeps its counts in the database, which every process shares already.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 

@@ -1,0 +1,24 @@
+"""Project-wide system checks."""
+
+from django.conf import settings
+from django.core import checks
+
+from lms.settings import safety
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def production_settings(app_configs, **kwargs):
+    """``check --deploy``: the same rules production applies while its settings load
+    (``lms.settings.safety``), on the live settings."""
+    found = safety.problems(
+        secret_key=settings.SECRET_KEY,
+        allowed_hosts=list(settings.ALLOWED_HOSTS),
+        signing_key=getattr(settings, "AULA_SIGNING_KEY", ""),
+        public_url=getattr(settings, "AULA_PUBLIC_URL", ""),
+        email_backend=settings.EMAIL_BACKEND,
+        celery_broker_url=getattr(settings, "CELERY_BROKER_URL", ""),
+        celery_always_eager=getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False),
+        cache_backend=settings.CACHES["default"]["BACKEND"],
+        allowed=set(getattr(settings, "AULA_ALLOWED_UNSAFE", ())),
+    )
+    return [checks.Error(message, id="aula.E001") for message in found]
