@@ -10,4 +10,10 @@ class LmsConfig(AppConfig):
     verbose_name = _("Aula")
 
     def ready(self) -> None:
+        from wagtail.admin.widgets.chooser import BaseChooser
+
         from lms import checks  # noqa: F401  (registers the checks)
+        from lms.csp import nonced_chooser_render
+
+        # The admin's inline scripts carry the response's CSP nonce (see lms/csp.py).
+        BaseChooser.render = nonced_chooser_render

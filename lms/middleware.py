@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from lms import csp
+
 
 class SpanishFirstLocaleMiddleware:
     """Spanish unless the person chose otherwise.
@@ -53,7 +55,15 @@ class PrivateResponsesMiddleware:
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware, with the admin's own policy under the admin's address."""
+    """django-csp's middleware, with the admin's own policy under the admin's address, and
+    the request at hand for the admin widgets that write the nonce (``lms.csp``)."""
+
+    def __call__(self, request):
+        token = csp.bind_request(request)
+        try:
+            return super().__call__(request)
+        finally:
+            csp.unbind(token)
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)

@@ -234,5 +234,13 @@ def test_admin_pages_work_under_the_admin_policy(db, phone, client, coordinador)
         phone.wait_for_load_state("load")
         assert phone.title(), path
         assert phone.csp_violations() == [], path
+    # The choosers open their modal (its HTML arrives by XHR) under the same policy.
+    phone.goto(f"http://testserver/admin/pages/{course.pk}/edit/")
+    for chooser in ("#id_cover_image-chooser", "#id_final_assessment-chooser"):
+        phone.locator(f"{chooser} [data-chooser-action-choose]").first.dispatch_event("click")
+        phone.locator(".modal-content").first.wait_for(state="visible")
+        phone.wait_for_load_state("networkidle")
+        phone.keyboard.press("Escape")
+    assert phone.csp_violations() == []
     assert errors == []
     assert phone.external == []

@@ -47,6 +47,7 @@ class TestContentSecurityPolicy:
         response = client.get("/admin/")
         assert response.status_code == 200
         policy = _directives(response["Content-Security-Policy"])
+        assert "'unsafe-inline'" not in policy["script-src"]
         assert "'unsafe-eval'" not in policy["script-src"]
         assert "'unsafe-inline'" in policy["style-src"]  # Wagtail's editors style inline
         assert policy["frame-src"] == ["'self'"]  # live preview

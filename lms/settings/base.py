@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -52,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Widget templates are looked up like every other template (FORM_RENDERER below), so
+    # the project's templates/ can override the admin's (lms/csp.py).
+    "django.forms",
     "storages",
     "rest_framework",
     "rest_framework.authtoken",
@@ -100,6 +104,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 WSGI_APPLICATION = "lms.wsgi.application"
 
@@ -354,8 +360,8 @@ AULA_ADMIN_CONTENT_SECURITY_POLICY = {
         "img-src": [*_CSP_COMMON["img-src"], "blob:"],
         # The admin's editors set style attributes and inline <style> for icons.
         "style-src": [_SELF, "'unsafe-inline'"],
-        # Wagtail's widgets still start with inline scripts (tightened in lms/csp.py).
-        "script-src": [_SELF, "'unsafe-inline'"],
+        # Wagtail's widgets that start with an inline script carry the nonce (lms/csp.py).
+        "script-src": [_SELF, NONCE],
         # Live preview shows the page being edited in a frame of this site.
         "frame-src": [_SELF],
     },
