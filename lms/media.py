@@ -14,6 +14,7 @@ this view is simply never reached for renditions.
 
 from __future__ import annotations
 
+import os
 import posixpath
 
 from django.conf import settings
@@ -26,12 +27,22 @@ STAFF_FOLDERS = ("original_images/",)
 # An uploaded SVG opened on its own must not run script or load anything.
 MEDIA_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 PUBLIC_MAX_AGE = 24 * 60 * 60
+NAME_MAX, PATH_MAX = 255, 4096  # bytes, as on Linux
+
+
+def _cannot_exist(path: str) -> bool:
+    """A name longer than the file system allows: the OS would refuse to look it up
+    (ENAMETOOLONG, a 500) rather than say it is not there."""
+    full = os.fsencode(os.path.join(settings.MEDIA_ROOT, path))
+    return len(full) >= PATH_MAX or any(len(part) > NAME_MAX for part in full.split(b"/"))
 
 
 def serve_media(request, path: str):
     if not isinstance(storages["default"], FileSystemStorage):
         raise Http404
     path = posixpath.normpath(path).lstrip("/")
+    if _cannot_exist(path):
+        raise Http404
     if path.startswith(PUBLIC_FOLDERS):
         cache_control = f"public, max-age={PUBLIC_MAX_AGE}"
     elif path.startswith(STAFF_FOLDERS) and request.user.has_perm("wagtailadmin.access_admin"):

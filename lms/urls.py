@@ -5,10 +5,27 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from lms import views as lms_views
+from lms.accounts import views as accounts_views
 from lms.media import serve_media
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
+    # Wagtail's password forms for restricted documents and pages, with their return
+    # address checked first (lms/views.py); same addresses and names as Wagtail's.
+    path(
+        "documentos/authenticate_with_password/<int:restriction_id>/",
+        lms_views.document_password,
+        name="wagtaildocs_authenticate_with_password",
+    ),
+    path(
+        "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/",
+        lms_views.page_password,
+        name="wagtailcore_authenticate_with_password",
+    ),
+    # Wagtail's log-in for pages restricted to signed-in people: Aula's own log-in (its
+    # form, messages and django-axes rules), not Django's bare one.
+    path("_util/login/", accounts_views.LoginView.as_view(), name="wagtailcore_login"),
     path("documentos/", include(wagtaildocs_urls)),
     path("idioma/", set_language, name="set_language"),
     path("cuenta/", include("lms.accounts.urls")),

@@ -1,4 +1,9 @@
+from functools import wraps
+
+from django.conf import settings
 from django.template.response import TemplateResponse
+from wagtail import views as wagtail_views
+from wagtail.documents.views import serve as wagtaildocs_serve
 
 
 def rate_limited(request, exception):
@@ -6,3 +11,25 @@ def rate_limited(request, exception):
     response = TemplateResponse(request, "rate_limited.html", status=429)
     response["Retry-After"] = "60"
     return response
+
+
+def _return_url_is_a_path(view):
+    """Wagtail's password forms for restricted pages and document collections send the
+    person back with ``redirect(return_url)``, which takes a value without "/" or "." for a
+    URL name and fails with NoReverseMatch (a 500). Wagtail always fills in a path on this
+    site; anything else sent instead becomes the usual landing page, and Wagtail still
+    checks the host as before."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST" and not request.POST.get("return_url", "/").startswith("/"):
+            data = request.POST.copy()
+            data["return_url"] = settings.LOGIN_REDIRECT_URL
+            request.POST = data
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+page_password = _return_url_is_a_path(wagtail_views.authenticate_with_password)
+document_password = _return_url_is_a_path(wagtaildocs_serve.authenticate_with_password)

@@ -20,8 +20,8 @@ AULA_SIGNING_KEY=$($bin/python -c "import base64,os; print(base64.b64encode(os.u
  CELERY_BROKER_URL=redis://127.0.0.1:6379/0 CACHE_URL=redis://127.0.0.1:6379/1 \
   DJANGO_SETTINGS_MODULE=lms.settings.production $bin/python manage.py check --deploy --fail-level WARNING
 
-echo "== tests on SQLite"
-env -u DATABASE_URL $bin/pytest "$@"
+echo "== tests on SQLite (two processes: the in-memory databases are independent)"
+env -u DATABASE_URL $bin/pytest -n 2 "$@"
 
 PG_URL=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/aula}
 if $bin/python - "$PG_URL" <<'PY'

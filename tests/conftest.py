@@ -49,6 +49,34 @@ def django_db_setup(
             teardown_databases(config, verbosity=request.config.option.verbose)
 
 
+@pytest.fixture(autouse=True)
+def _staff_sessions_passed_the_second_step(request, monkeypatch):
+    """Tests sign staff in with ``client.force_login``, past the login form: give those
+    sessions a confirmed authenticator, as if the person had typed its code. The tests of
+    the second step itself (marked ``real_second_factor``) go through the real pages."""
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from lms.accounts import two_factor
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if two_factor.requires_second_factor(user):
+            device, _created = TOTPDevice.objects.get_or_create(
+                user=user, name="pruebas", defaults={"confirmed": True}
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def catalog(db):
     return courses_api.CatalogPage.objects.get()

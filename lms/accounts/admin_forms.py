@@ -5,7 +5,9 @@ required. In Aula all of those are optional (a learner needs a username and a pa
 and a person's profile also has the name for their certificates, a phone, a CURP and
 whether they want reminder emails. The rules for these fields are the model's
 (validators, ``User.clean``, the CURP unique constraint and its message), so a CURP typed
-here is checked and stored exactly as on the learner's own profile page.
+here is checked and stored exactly as on the learner's own profile page. A new or changed
+username follows sign-up's rules against names that could pass for another: digits 0-9
+only, one alphabet, and not a look-alike of an existing account.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
 
-from lms.accounts.validators import normalise_curp, normalise_username, validate_curp
+from lms.accounts import api
+from lms.accounts.validators import (
+    normalise_curp,
+    normalise_username,
+    validate_curp,
+    validate_unambiguous_username,
+)
 
 PROFILE_FIELDS = {"display_name", "phone", "curp", "reminders_opt_out"}
 
@@ -41,8 +49,20 @@ class ProfileFieldsForm(forms.Form):
 
     def clean_username(self) -> str:
         """Stored as sign-up stores it: no surrounding spaces, and a phone-number handle
-        keeps only its digits, so "(213) 555-0101" and "2135550101" are one account."""
-        return normalise_username(self.cleaned_data.get("username") or "")
+        keeps only its digits, so "(213) 555-0101" and "2135550101" are one account.
+
+        A username that is new or changed must not be confusable (see
+        ``validate_unambiguous_username`` and ``api.username_looks_taken``); one left as it
+        was is not checked again, so editing an older account never forces a rename. The
+        same name in another letter case is the unique constraint's error, not this one.
+        """
+        typed = self.cleaned_data.get("username") or ""
+        username = normalise_username(typed)
+        if username != self.instance.username:
+            validate_unambiguous_username(typed)
+            if api.username_looks_taken(username=username, exclude_pk=self.instance.pk):
+                raise ValidationError(api.USERNAME_LOOKALIKE, code="username_lookalike")
+        return username
 
     def clean_curp(self) -> str:
         curp = normalise_curp(self.cleaned_data.get("curp"))
@@ -52,6 +72,10 @@ class ProfileFieldsForm(forms.Form):
             # Only this message: the model's max_length would add a second, technical one.
             raise ValidationError(error.messages[0], code=error.code) from error
         return curp
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # copies the cleaned username onto the instance
+        self.instance.refresh_username_skeleton()
 
 
 class AulaUserCreationForm(ProfileFieldsForm, UserCreationForm):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,46 +20,75 @@ from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from courses import api as courses_api
 from lms.accounts import roles
-from lms.accounts.models import ResetCode, User
+from lms.accounts.models import (
+    AccessAction,
+    AccessRecord,
+    ResetCode,
+    ResetCodeFailure,
+    User,
+)
+from lms.accounts.two_factor import demo_code as demo_second_factor_code
+from lms.accounts.two_factor import (
+    has_second_factor,
+    recovery_codes_left,
+    register_staff_rule,
+    requires_second_factor,
+)
+from lms.accounts.two_factor import reset as reset_second_factor
 from lms.accounts.validators import (
     normalise_curp,
     normalise_username,
+    username_skeleton,
     validate_learner_username,
+    validate_unambiguous_username,
 )
 
 __all__ = [
+    "DEMO_ACCOUNTS",
     "PROFILE_FIELDS",
     "RESET_CODE_ALPHABET",
     "RESET_CODE_LENGTH",
+    "AccessAction",
+    "AccessRecord",
     "DemoAccount",
     "ResetCode",
     "User",
     "can_delete_own_account",
     "clear_login_lockout",
+    "client_address",
     "delete_account",
+    "demo_second_factor_code",
     "ensure_demo_accounts",
     "ensure_roles",
     "export_personal_data",
     "format_reset_code",
     "get_user_by_username",
+    "has_second_factor",
     "issue_reset_code",
     "normalise_curp",
     "normalise_username",
+    "record_access",
+    "recovery_codes_left",
     "redeem_reset_code",
     "register_learner",
     "register_personal_data",
+    "register_staff_rule",
+    "requires_second_factor",
     "reset_code_days",
+    "reset_second_factor",
     "roles",
     "set_reminders_opt_out",
     "update_profile",
     "user_has_role",
+    "username_looks_taken",
+    "username_skeleton",
     "validate_profile",
     "validate_registration",
 ]
@@ -112,6 +142,7 @@ def ensure_demo_accounts() -> list[DemoAccount]:
         user, created = model.objects.get_or_create(username=account.username)
         if created:
             user.set_password(account.password)
+            user.refresh_username_skeleton()
             user.save()
         user.groups.add(groups[account.role])
         if account.role == roles.ADMINISTRADOR and not user.is_superuser:
@@ -143,11 +174,33 @@ def get_user_by_username(*, username: str) -> User | None:
     return None
 
 
+def username_looks_taken(*, username: str, exclude_pk: int | None = None) -> bool:
+    """Whether another account's username could be mistaken for ``username`` (the stored
+    form, see ``normalise_username``): the same skeleton (``username_skeleton``) but not the
+    same name in another letter case, which ``get_user_by_username`` finds. ``exclude_pk``
+    leaves out the account being edited. One indexed query.
+
+    Nothing in the database stops two look-alike names being chosen at the same moment: a
+    unique constraint on the skeleton would fail on accounts that already share one. The
+    window is one request wide; the check catches everything else.
+    """
+    others = User.objects.filter(username_skeleton=username_skeleton(username)).exclude(
+        username__iexact=username
+    )
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return others.exists()
+
+
 # --- Sign-up and profile ------------------------------------------------------------------
 
 USERNAME_TAKEN = _(
     "Ese nombre de usuario ya lo usa otra persona. Pruebe con otro; por ejemplo, agréguele "
     "un número."
+)
+USERNAME_LOOKALIKE = _(
+    "Ese nombre de usuario se parece demasiado a otro que ya existe y se podrían confundir. "
+    "Elija otro; por ejemplo, agréguele un número o su apellido."
 )
 PROFILE_FIELDS = ("display_name", "email", "phone", "curp", "reminders_opt_out")
 
@@ -170,7 +223,7 @@ def _validated_learner(
     """An unsaved learner built from what was typed, or ``ValidationError`` with every
     problem at once, keyed by argument name. ``password=None`` skips the password rules
     (an account created without one); ``check_taken=False`` skips every check that reads
-    the database (username or CURP already in use)."""
+    the database (username in use or looking like one in use, CURP in use)."""
     user = User(
         username=normalise_username(username),
         display_name=(display_name or "").strip(),
@@ -179,16 +232,22 @@ def _validated_learner(
         curp=normalise_curp(curp),
         reminders_opt_out=reminders_opt_out,
     )
+    user.refresh_username_skeleton()
     errors: dict[str, list] = {}
     exclude = {"password"}
     try:
         validate_learner_username(user.username)
+        validate_unambiguous_username(username)
     except ValidationError as error:
         errors["username"] = error.error_list
         exclude.add("username")
-    if check_taken and "username" not in errors and get_user_by_username(username=user.username):
-        errors["username"] = [ValidationError(USERNAME_TAKEN, code="username_taken")]
-        exclude.add("username")
+    if check_taken and "username" not in errors:
+        if get_user_by_username(username=user.username):
+            errors["username"] = [ValidationError(USERNAME_TAKEN, code="username_taken")]
+            exclude.add("username")
+        elif username_looks_taken(username=user.username):
+            errors["username"] = [ValidationError(USERNAME_LOOKALIKE, code="username_lookalike")]
+            exclude.add("username")
     if password is not None:
         try:
             validate_password(password, user)
@@ -221,8 +280,9 @@ def validate_registration(
     nothing (lets a form show every problem at once).
 
     ``password=None`` validates an account that will have no password. With
-    ``check_taken=False`` no query is made: the caller checks whether the username or the
-    CURP is already in use (bulk enrollment looks them up for a whole file at once).
+    ``check_taken=False`` no query is made: the caller checks whether the username (or a
+    look-alike, see ``username_looks_taken``) or the CURP is already in use (bulk enrollment
+    looks them up for a whole file at once).
     """
     _validated_learner(
         username=username,
@@ -253,7 +313,8 @@ def register_learner(
     that cannot log in until the person chooses a password (with a one-time code or an
     emailed link): what a coordinator's bulk enrollment does. The username is stored as typed
     (without surrounding spaces; a phone-number handle keeps only its digits) and must not
-    exist in any letter case. Raises ``ValidationError`` keyed by argument name
+    exist in any letter case nor look like an existing one (``username_looks_taken``), use
+    digits other than 0-9 or mix alphabets. Raises ``ValidationError`` keyed by argument name
     (``username``, ``password``, ``curp``…) and creates nothing if anything is wrong.
     The caller logs the person in if it wants to.
     """
@@ -444,12 +505,15 @@ def issue_reset_code(*, user: User, issued_by: User | None) -> str:
     return code
 
 
-def redeem_reset_code(*, username: str, code: str, new_password: str) -> User:
+def redeem_reset_code(*, username: str, code: str, new_password: str, address: str = "") -> User:
     """Set ``new_password`` for ``username`` if ``code`` is their current one-time code.
 
     The code is read without regard to case, spaces or hyphens, and works once. Each wrong
-    code counts against the person's open code; after ``ResetCode.MAX_ATTEMPTS`` wrong
-    tries it is void and they need a new one. Raises ``ValidationError`` keyed ``code``
+    code counts against the person's open code *from that address* (``address``, the
+    client's IP, "" when unknown); after ``ResetCode.MAX_ATTEMPTS`` wrong tries from one
+    address the code no longer works from there, but still does from anywhere else, so a
+    stranger who knows the username cannot lock the learner out. Raises
+    ``ValidationError`` keyed ``code``
     (wrong, used, expired or void: a wrong username gets the same message as a wrong code)
     or ``new_password`` (Django's password rules; the code is then not spent). On success
     earlier failed logins are forgotten; the caller logs the person in.
@@ -468,7 +532,7 @@ def redeem_reset_code(*, username: str, code: str, new_password: str) -> User:
             _hash_reset_code(0, typed)  # the same work as a real check: timing reveals nothing
             error = ValidationError({"code": [ValidationError(CODE_WRONG, code="wrong")]})
         else:
-            error = _check_reset_code(latest, typed, timezone.now())
+            error = _check_reset_code(latest, typed, timezone.now(), address=address)
             if error is None:
                 try:
                     validate_password(new_password, user)
@@ -485,23 +549,33 @@ def redeem_reset_code(*, username: str, code: str, new_password: str) -> User:
     return user
 
 
-def _check_reset_code(reset_code: ResetCode, typed: str, now) -> ValidationError | None:
-    """None if ``typed`` is ``reset_code`` and it is usable; else the error to show. Counts
-    (and saves) a wrong try against an open code."""
+def _check_reset_code(
+    reset_code: ResetCode, typed: str, now, *, address: str
+) -> ValidationError | None:
+    """None if ``typed`` is ``reset_code`` and it is usable from ``address``; else the
+    error to show. Counts (and saves) a wrong try from ``address`` against an open code."""
 
     def fail(message, code: str) -> ValidationError:
         return ValidationError({"code": [ValidationError(message, code=code)]})
 
+    address = (address or "")[:45]
+    failure = ResetCodeFailure.objects.filter(reset_code=reset_code, address=address).first()
+    closed_here = failure is not None and failure.count >= ResetCode.MAX_ATTEMPTS
     if not _code_matches(reset_code, typed):
         if not reset_code.is_usable(now):
             return fail(CODE_WRONG, "wrong")
-        reset_code.failed_attempts += 1
-        if reset_code.failed_attempts >= ResetCode.MAX_ATTEMPTS:
-            reset_code.revoked_at = now
-            reset_code.save(update_fields=["failed_attempts", "revoked_at"])
+        if failure is None:
+            failure = ResetCodeFailure(reset_code=reset_code, address=address)
+        failure.count = min(failure.count + 1, 32000)
+        failure.save()
+        ResetCode.objects.filter(pk=reset_code.pk).update(
+            failed_attempts=models.F("failed_attempts") + 1
+        )
+        if failure.count >= ResetCode.MAX_ATTEMPTS:
             return fail(CODE_VOID, "void")
-        reset_code.save(update_fields=["failed_attempts"])
         return fail(CODE_WRONG, "wrong")
+    if closed_here:
+        return fail(CODE_VOID, "void")
     if reset_code.used_at is not None:
         return fail(CODE_USED, "used")
     if reset_code.revoked_at is not None:
@@ -509,6 +583,32 @@ def _check_reset_code(reset_code: ResetCode, typed: str, now) -> ValidationError
     if reset_code.expires_at <= now:
         return fail(CODE_EXPIRED, "expired")
     return None
+
+
+def client_address(request) -> str:
+    """The client's IP address, read as django-axes reads it (behind a proxy, from the
+    header ``AXES_IPWARE_META_PRECEDENCE_ORDER`` names); "" when unknown."""
+    return (get_client_ip_address(request) or "")[:45]
+
+
+# --- Who read whose data --------------------------------------------------------------------
+
+
+def record_access(
+    *, request, action: str, subject: User | None = None, detail: str = ""
+) -> AccessRecord:
+    """Append to the access log that ``request.user`` did ``action`` (an ``AccessAction``)
+    on ``subject``'s data (None for an export of many), from the request's address."""
+    actor = request.user
+    return AccessRecord.objects.create(
+        actor=actor,
+        actor_username=actor.get_username(),
+        subject=subject,
+        action=action,
+        detail=detail[:300],
+        address=client_address(request),
+        user_agent=request.headers.get("User-Agent", "")[:200],
+    )
 
 
 # --- Personal data ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from functools import partial
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,9 @@ from lms.accounts import api, tasks
 
 PASSWORDS_DIFFER = _("Las dos contraseñas no son iguales. Escriba la misma en los dos campos.")
 WRONG_PASSWORD = _("La contraseña no es correcta.")
+USERNAME_TOO_LONG = _(
+    "Un nombre de usuario tiene como máximo %(limit_value)d caracteres. Revise lo que escribió."
+)
 
 USERNAME_HELP = _(
     "Con él entrará a Aula; anótelo en un lugar seguro. Puede usar letras, números, punto, "
@@ -193,6 +197,11 @@ class LoginForm(auth_forms.AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
+        # Django sets max_length here without its validator: a longer name would reach
+        # authenticate() and django-axes, whose username column takes 255 characters.
+        self.fields["username"].validators.append(
+            MaxLengthValidator(self.fields["username"].max_length, message=USERNAME_TOO_LONG)
+        )
         self.fields["username"].label = _("Nombre de usuario")
         self.fields["username"].widget.attrs.update(_username_widget().attrs)
         self.fields["password"].label = _("Contraseña")

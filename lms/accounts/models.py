@@ -2,12 +2,28 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lms.accounts.validators import normalise_curp, validate_curp, validate_phone
+from lms.accounts.validators import (
+    normalise_curp,
+    username_skeleton,
+    validate_curp,
+    validate_phone,
+)
+
+
+class UserManager(DjangoUserManager):
+    """Django's, so that ``create_user`` and ``createsuperuser`` also store the username's
+    skeleton (it may run in migrations, on historical models without ``User``'s methods)."""
+
+    def _create_user_object(self, username, email, password, **extra_fields):
+        user = super()._create_user_object(username, email, password, **extra_fields)
+        user.username_skeleton = username_skeleton(user.username)
+        return user
 
 
 class User(AbstractUser):
@@ -34,11 +50,20 @@ class User(AbstractUser):
         help_text=_("Opcional. Se guarda en mayúsculas."),
     )
     reminders_opt_out = models.BooleanField(_("no quiere recibir recordatorios"), default=False)
+    # What the username looks like (``validators.username_skeleton``), so that a new username
+    # that could pass for an existing one is found with one indexed query. Not unique: older
+    # accounts may already share one, and the check is made when a username is chosen.
+    username_skeleton = models.TextField(
+        _("forma visual del nombre de usuario"), blank=True, default="", editable=False
+    )
+
+    objects = UserManager()
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("usuario")
         verbose_name_plural = _("usuarios")
         swappable = "AUTH_USER_MODEL"
+        indexes = [models.Index(fields=["username_skeleton"], name="accounts_user_skeleton_idx")]
         constraints = [
             # "Maria" and "maria" are one person typing on a phone keyboard.
             models.UniqueConstraint(
@@ -73,6 +98,11 @@ class User(AbstractUser):
     def public_name(self) -> str:
         """The name to print for this person: the one they chose, else their username."""
         return self.display_name or self.get_full_name() or self.get_username()
+
+    def refresh_username_skeleton(self) -> None:
+        """Set ``username_skeleton`` from ``username``. Whatever sets a username calls this
+        before saving (``api.register_learner``, the admin forms, ``objects.create_user``)."""
+        self.username_skeleton = username_skeleton(self.username)
 
 
 def reset_code_expiry() -> datetime:
@@ -137,3 +167,97 @@ class ResetCode(models.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.is_open and self.expires_at > now
+
+
+class ResetCodeFailure(models.Model):
+    """Wrong tries at one code from one address. ``MAX_ATTEMPTS`` of them close the code to
+    that address only: whoever knows a learner's username cannot, from their own phone,
+    lock the learner out of the code their coordinator gave them."""
+
+    reset_code = models.ForeignKey(ResetCode, on_delete=models.CASCADE, related_name="failures")
+    address = models.CharField(_("dirección"), max_length=45, blank=True)
+    count = models.PositiveSmallIntegerField(_("intentos fallidos"), default=0)
+
+    class Meta:
+        verbose_name = _("intento fallido de código")
+        verbose_name_plural = _("intentos fallidos de códigos")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reset_code", "address"], name="accounts_resetcodefailure_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reset_code_id} · {self.address or '?'} · {self.count}"
+
+
+class AccessAction(models.TextChoices):
+    VIEW_LEARNER = "ver_educando", _("Vio la ficha de un educando")
+    RESET_CODE = "codigo", _("Entregó un código de acceso")
+    EXPORT = "exportacion", _("Exportó datos")
+    EXPORT_DOWNLOAD = "descarga_exportacion", _("Descargó una exportación")
+    CODE_SHEET = "hoja_de_codigos", _("Descargó una hoja de códigos de acceso")
+    CERTIFICATE = "constancia", _("Descargó la constancia de otra persona")
+
+
+class AccessRecordQuerySet(models.QuerySet):
+    """Append-only: rows are added (``api.record_access``), never changed or removed."""
+
+    def update(self, **kwargs):
+        raise PermissionError("El registro de accesos no se modifica.")
+
+    def delete(self):
+        raise PermissionError("El registro de accesos no se borra.")
+
+
+class AccessRecord(models.Model):
+    """Who read whose personal data, when, and from where: every view of a learner's
+    file, every export and its download, every reset code and sheet of codes handed out,
+    every constancia of someone else downloaded. Learners may fear being found; this is
+    how an administrator finds out who looked.
+
+    Append-only (the queryset refuses updates and deletes, ``save`` refuses changes, and
+    on PostgreSQL a trigger refuses them too). When an account is deleted its rows stay,
+    with the person's link emptied (and the actor's username kept, for staff).
+    """
+
+    at = models.DateTimeField(_("cuándo"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("quién"),
+    )
+    actor_username = models.CharField(_("usuario de quién"), max_length=150)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("de quién"),
+    )
+    action = models.CharField(_("qué"), max_length=30, choices=AccessAction.choices)
+    detail = models.CharField(_("detalle"), max_length=300, blank=True)
+    address = models.CharField(_("desde dónde (dirección)"), max_length=45, blank=True)
+    user_agent = models.CharField(_("navegador"), max_length=200, blank=True)
+
+    objects = AccessRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("acceso a datos personales")
+        verbose_name_plural = _("registro de accesos a datos personales")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["subject", "-at"], name="accounts_access_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.actor_username} · {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("El registro de accesos no se modifica.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("El registro de accesos no se borra.")

@@ -88,6 +88,8 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_user",
         "accounts.delete_user",
         "accounts.view_user",
+        # The access log: read only (nobody holds add, change or delete).
+        "accounts.view_accessrecord",
         "auth.add_group",
         "auth.change_group",
         "auth.view_group",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lms.accounts import views
+from lms.accounts import two_factor_views, views
 
 app_name = "accounts"
 
@@ -34,4 +34,7 @@ urlpatterns = [
     path("codigo/", views.redeem_code, name="redeem_code"),
     path("mis-datos/", views.my_data, name="my_data"),
     path("eliminar/", views.delete_account, name="delete_account"),
+    path("verificacion/", two_factor_views.verify, name="two_factor"),
+    path("verificacion/configurar/", two_factor_views.setup, name="two_factor_setup"),
+    path("verificacion/codigos/", two_factor_views.recovery_codes, name="two_factor_codes"),
 ]

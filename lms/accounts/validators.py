@@ -6,9 +6,12 @@ deployments can change them.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from pathlib import Path
 
+from confusable_homoglyphs import categories as unicode_scripts
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +33,15 @@ USERNAME_TOO_SHORT = _("Escriba al menos 3 letras o números.")
 PHONE_INVALID = _(
     "Escriba solo el número de teléfono, con 7 a 15 números. Puede usar espacios, guiones "
     "y el signo +."
+)
+USERNAME_OTHER_DIGITS = _(
+    "Use solo los números del 0 al 9. Este nombre tiene números de otro tipo o de otro "
+    "idioma; bórrelos y escríbalos de nuevo con su teclado."
+)
+USERNAME_MIXED_SCRIPTS = _(
+    "Use letras de un solo alfabeto. Este nombre mezcla letras de alfabetos distintos que se "
+    "ven iguales (por ejemplo, una «а» rusa entre letras latinas); bórrelo y escríbalo de "
+    "nuevo con su teclado."
 )
 
 # Letters (any alphabet, so ñ and accents are fine), digits, dot, hyphen, underscore; or a
@@ -100,6 +112,102 @@ def validate_learner_username(value: str) -> None:
         raise ValidationError(USERNAME_TOO_SHORT, code="username_too_short")
     if not _USERNAME_RE.fullmatch(value):
         raise ValidationError(USERNAME_INVALID, code="invalid_username")
+
+
+# --- Usernames that could be mistaken for others (Unicode UTS #39) ---------------------------
+
+# Unicode's confusables.txt, as published (see its header for the version). It maps each
+# character that looks like another to that one's "prototype": Cyrillic "а" → "a", "0" → "O",
+# "1" and "I" → "l", "m" → "rn". Kept here verbatim because no Python package offers it in
+# usable form: confusable-homoglyphs stores it both ways round (which side is the prototype
+# is lost) and the package "confusables" installs a top-level ``tests`` package that would
+# shadow ours. To update it, replace the file with a newer one from unicode.org and write a
+# migration that runs ``0003_user_username_skeleton.fill_username_skeletons`` again.
+CONFUSABLES_FILE = Path(__file__).resolve().parent / "data" / "confusables.txt"
+
+# Scripts that UTS #39 counts as one writing system when mixed (Japanese writes kanji with
+# hiragana and katakana, Korean hanja with hangul, Chinese with bopomofo).
+_WRITING_SYSTEMS = (
+    frozenset({"HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"HAN", "HANGUL"}),
+    frozenset({"HAN", "BOPOMOFO"}),
+)
+# Characters of these belong to no alphabet of their own: digits, ".", "-", "_", "+", and
+# combining accents (the "~" of an "ñ" typed as "n" plus "~").
+_SHARED_SCRIPTS = frozenset({"COMMON", "INHERITED"})
+# Mapping and case folding feed each other ("0" → "O" → "o"); every character settles
+# within three rounds (a test checks the whole table).
+_SKELETON_MAX_ROUNDS = 8
+
+
+@functools.cache
+def _prototypes() -> dict[str, str]:
+    """Character → its prototype, from ``CONFUSABLES_FILE``."""
+    table = {}
+    with CONFUSABLES_FILE.open(encoding="utf-8-sig") as lines:
+        for line in lines:
+            data = line.split("#", 1)[0].strip()
+            if data:
+                source, prototype, *_rest = data.split(";")
+                table[chr(int(source, 16))] = "".join(
+                    chr(int(code, 16)) for code in prototype.split()
+                )
+    return table
+
+
+def username_skeleton(value: str) -> str:
+    """What ``value`` looks like: two usernames with the same skeleton can be mistaken for
+    each other ("adrnin" and "admin", "r0sa" and "rosa", "Ivan" and "lvan", "аdmin" written
+    with a Cyrillic "а" and "admin").
+
+    The UTS #39 skeleton (NFD, each character replaced by its prototype from Unicode's
+    confusables table, NFD again), with NFKC as usernames are stored (NFKC then NFD is
+    NFKD) and blind to letter case as usernames are: the result is case-folded and mapped
+    again until it stops changing. Mapping comes before case folding so that a capital "I"
+    still becomes "l". Accents stay as combining marks, so "josé" and "jose", "peña" and
+    "pena" are different names.
+    """
+    prototypes = _prototypes()
+    text = unicodedata.normalize("NFKD", value or "")
+    for _round in range(_SKELETON_MAX_ROUNDS):
+        mapped = "".join(prototypes.get(char, char) for char in text)
+        folded = unicodedata.normalize("NFKD", mapped.casefold())
+        if folded == text:
+            break
+        text = folded
+    return text
+
+
+def _has_other_digits(value: str) -> bool:
+    return any(char.isdigit() and not "0" <= char <= "9" for char in value)
+
+
+def _is_single_script(value: str) -> bool:
+    """Whether the letters of ``value`` come from one writing system (digits are
+    ``_has_other_digits``'s business: Arabic-Indic digits belong to the Arabic script)."""
+    letters = "".join(char for char in value if not char.isdigit())
+    scripts = unicode_scripts.unique_aliases(letters) - _SHARED_SCRIPTS
+    return len(scripts) <= 1 or any(scripts <= system for system in _WRITING_SYSTEMS)
+
+
+def validate_unambiguous_username(typed: str) -> None:
+    """Refuse a new username that could pass for another one, whatever the database holds.
+
+    ``typed`` is the username as the person typed it, before ``normalise_username``: digits
+    other than 0-9 (Arabic-Indic "٣", fullwidth "３", superscript "²"…) are refused even
+    when NFKC would turn them into 0-9, and letters must come from one alphabet (UTS #39
+    "single script": "pаblo" with a Cyrillic "а" is refused; a name written wholly in
+    Cyrillic, or in Japanese kanji and kana, is fine). Whether the name looks like an
+    existing account's is the api's check (``username_skeleton``).
+    """
+    stored = normalise_username(typed)
+    errors = []
+    if _has_other_digits(typed or "") or _has_other_digits(stored):
+        errors.append(ValidationError(USERNAME_OTHER_DIGITS, code="username_other_digits"))
+    if not _is_single_script(stored):
+        errors.append(ValidationError(USERNAME_MIXED_SCRIPTS, code="username_mixed_scripts"))
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- Phone --------------------------------------------------------------------------------

@@ -146,6 +146,7 @@ def redeem_code(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 code=form.cleaned_data["code"],
                 new_password=form.cleaned_data["new_password"],
+                address=api.client_address(request),
             )
         except ValidationError as error:
             forms.add_api_errors(form, error)
@@ -157,6 +158,16 @@ def redeem_code(request: HttpRequest) -> HttpResponse:
 
 
 # --- Mi cuenta ----------------------------------------------------------------------------
+
+
+def _second_factor_status(user) -> dict:
+    if not api.requires_second_factor(user):
+        return {"required": False}
+    return {
+        "required": True,
+        "active": api.has_second_factor(user),
+        "codes_left": api.recovery_codes_left(user=user),
+    }
 
 
 @login_required
@@ -178,6 +189,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "coordinates": enrollment_api.sedes_in_scope(user=request.user).exists(),
+            "second_factor": _second_factor_status(request.user),
         },
     )
 

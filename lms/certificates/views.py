@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_ratelimit.decorators import ratelimit
 
-from lms.certificates import api
+from lms.accounts import api as accounts_api
+from lms.certificates import api, forms
 from lms.certificates import folio as folios
 from lms.enrollment import api as enrollment_api
 from lms.files import private_file_response
@@ -34,29 +35,39 @@ def _public(certificate) -> dict:
     return data
 
 
+@never_cache
 @ratelimit(key="ip", rate=RATE, block=True)
 def verify_form(request):
-    folio = request.GET.get("folio", "").strip()
-    if folio:
-        return redirect("certificates:verify", folio=folio.upper())
-    return TemplateResponse(request, "certificates/verify.html", {"state": "form"})
+    """The form; a folio typed into it goes to its address, anything else comes back with
+    the form and the reason (400: the request, not the site, is wrong)."""
+    if "folio" not in request.GET:
+        return TemplateResponse(request, "certificates/verify.html", {"form": forms.VerifyForm()})
+    form = forms.VerifyForm(request.GET)
+    if form.is_valid():
+        return redirect("certificates:verify", folio=form.cleaned_data["folio"])
+    return TemplateResponse(request, "certificates/verify.html", {"form": form}, status=400)
 
 
+# Never cached, by the browser or anyone on the way: the page shows a person's name, and a
+# revocation (or a new certificate) must show at once.
+@never_cache
 @ratelimit(key="ip", rate=RATE, block=True)
 def verify(request, folio: str, as_json: bool = False):
-    certificate = api.lookup(folio=folio)
     canonical = folios.normalize(folio)
+    certificate = api.lookup(folio=canonical) if canonical else None
     if as_json:
         if certificate is None:
-            state = "unknown" if canonical else "malformed"
-            return JsonResponse({"folio": folio, "status": state}, status=404)
+            if canonical:
+                return JsonResponse({"folio": canonical, "status": "unknown"}, status=404)
+            return JsonResponse({"folio": forms.shown(folio), "status": "malformed"}, status=404)
         return JsonResponse(_public(certificate))
     if certificate and canonical != folio:
         return redirect("certificates:verify", folio=certificate.folio)
     context = {
-        "folio": folio,
+        "folio": canonical or forms.shown(folio),
         "certificate": certificate,
         "state": "malformed" if not canonical else ("found" if certificate else "unknown"),
+        "form": forms.VerifyForm(),
     }
     return TemplateResponse(
         request, "certificates/verify.html", context, status=200 if certificate else 404
@@ -75,11 +86,19 @@ def _own(request, certificate_uuid):
     certificate = get_object_or_404(api.Certificate, uuid=certificate_uuid)
     if certificate.user_id == request.user.pk:
         return certificate
-    if (
-        certificate.user_id is not None
+    learner = (
+        enrollment_api.learner_in_scope(user=request.user, learner_id=certificate.user_id)
+        if certificate.user_id is not None
         and request.user.has_perm("certificates.view_certificate")
-        and enrollment_api.learner_in_scope(user=request.user, learner_id=certificate.user_id)
-    ):
+        else None
+    )
+    if learner is not None:
+        accounts_api.record_access(
+            request=request,
+            action=accounts_api.AccessAction.CERTIFICATE,
+            subject=learner,
+            detail=certificate.folio,
+        )
         return certificate
     raise Http404
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from courses import api as courses_api
 from lms.accounts import api as accounts_api
+from lms.enrollment.audit import register_scoped_model
 from lms.enrollment.models import (
     JOIN_CODE_LENGTH,
     BulkImport,
@@ -42,9 +43,11 @@ __all__ = [
     "Membership",
     "Sede",
     "SedeKind",
+    "add_learners_to_grupo",
     "add_to_grupo",
     "can_view_course_content",
     "closed_reason",
+    "coordinates_a_sede",
     "coordinator_required",
     "course_completed",
     "enroll",
@@ -64,6 +67,7 @@ __all__ = [
     "move_to_grupo",
     "new_join_code",
     "plain_learners",
+    "register_scoped_model",
     "sedes_in_scope",
     "withdraw",
 ]
@@ -300,6 +304,10 @@ def learner_in_scope(*, user, learner_id: int):
     )
 
 
+def coordinates_a_sede(user) -> bool:
+    return Sede.objects.filter(coordinators=user).exists()
+
+
 def coordinator_required(view):
     """For coordinator pages: anonymous visitors go to log in; people with no sede in
     their scope (learners, asesores, coordinators not yet given a sede) get 403."""
@@ -390,6 +398,24 @@ def add_to_grupo(*, grupo, user) -> Membership:
         raise EnrollmentError("not_a_learner", str(STAFF_CANNOT_JOIN))
     membership, _created = Membership.objects.get_or_create(grupo=grupo, user=user)
     return membership
+
+
+@transaction.atomic
+def add_learners_to_grupo(*, grupo, users) -> list:
+    """``add_to_grupo`` for many people at once, in a fixed number of queries (bulk
+    enrollment). If all of ``users`` are plain learners, puts them all in ``grupo``
+    (idempotent) and returns []; otherwise puts nobody in it and returns those who are
+    not."""
+    users = list(users)
+    plain = set(
+        plain_learners().filter(pk__in=[user.pk for user in users]).values_list("pk", flat=True)
+    )
+    refused = [user for user in users if user.pk not in plain]
+    if not refused:
+        Membership.objects.bulk_create(
+            [Membership(grupo=grupo, user=user) for user in users], ignore_conflicts=True
+        )
+    return refused
 
 
 @transaction.atomic

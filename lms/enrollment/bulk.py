@@ -9,8 +9,9 @@ The steps, each a function here:
   queries and says, row by row, what applying would do or what is wrong.
 * ``apply_import`` validates again and writes everything in one transaction, or nothing.
   Learners without email get a one-time access code, printed on a PDF sheet that is made
-  in the same request (the codes exist in plain text only then); learners with email get
-  a welcome email with a link to choose their password, sent after the commit.
+  in the same transaction (the codes exist in plain text only then); learners with email
+  get a welcome email with a link to choose their password, sent after the commit. The
+  coordinator's pages run it in a Celery task, with a progress page (``bulk_apply``).
 * ``cleanup`` (Celery beat) deletes uploads nobody applied and sheets whose codes expired.
 
 Applying is idempotent by construction: a row whose person already has an account in the
@@ -28,9 +29,11 @@ import secrets
 import unicodedata
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import partial
+from itertools import repeat
 from pathlib import PurePath
 
 import openpyxl
@@ -50,6 +53,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -147,6 +151,22 @@ NOT_TEXT = gettext_lazy(
     "«Libro de Excel (.xlsx)» y súbalo de nuevo."
 )
 
+# Kinds of XLSX cells that would be misread (``cell_problems``), and what to tell.
+CELL_FORMULA = "formula"
+CELL_DATE = "date"
+CELL_PROBLEM_MESSAGES = {
+    CELL_FORMULA: gettext_lazy(
+        "Celda %(cell)s («%(column)s»): tiene una fórmula (%(shown)s) y el archivo no guarda "
+        "su resultado, así que no sabemos qué dice. Abra el archivo en Excel y guárdelo de "
+        "nuevo, o escriba el valor en lugar de la fórmula."
+    ),
+    CELL_DATE: gettext_lazy(
+        "Celda %(cell)s («%(column)s»): Excel convirtió lo que escribió en una fecha "
+        "(%(shown)s). Escríbalo como texto: dé a la columna el formato «Texto», o escriba "
+        "un apóstrofo (') antes del valor."
+    ),
+}
+
 
 class BulkFileError(Exception):
     """The upload cannot be read as a list of learners. ``message`` says why, in Spanish,
@@ -198,6 +218,9 @@ def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
         if unpacked > MAX_XLSX_UNPACKED_BYTES:
             raise BulkFileError(TOO_BIG)
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        # The same file again, with formulas instead of the results Excel saved with them:
+        # only this one tells a formula whose result was never saved from a blank cell.
+        formulas = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except BulkFileError:
         raise
     except Exception as error:
@@ -211,9 +234,12 @@ def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
         chosen = next((sheet for sheet in sheets if _names_usernames(sheet)), None)
         if chosen is None and sheets:
             chosen = sheets[0]
-        return _sheet_rows(chosen) if chosen is not None else []
+        if chosen is None:
+            return []
+        return _sheet_rows(chosen, formulas[chosen.title])
     finally:
         workbook.close()
+        formulas.close()
 
 
 def _names_usernames(sheet) -> bool:
@@ -224,19 +250,57 @@ def _names_usernames(sheet) -> bool:
     return False
 
 
-def _sheet_rows(sheet) -> list[tuple[int, list[str]]]:
+def _shown_date(value) -> str:
+    """A date or time from a cell, as Excel in Mexico shows it."""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y" if value.time() == time() else "%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return str(value)  # a duration ([h]:mm)
+
+
+def _cell_problems(values, formula_cells) -> dict[int, tuple[str, str]]:
+    """Column index → (kind, what the cell shows) for the cells of one row that would be
+    misread as text: a formula without a saved result (openpyxl reads it as blank) or
+    whose result is an Excel error, and a date (or time) that Excel made of what was
+    typed. Every column of the template is text, so no date is ever meant."""
+    problems = {}
+    for index, value in enumerate(values):
+        if isinstance(value, date | time | timedelta):
+            problems[index] = (CELL_DATE, _shown_date(value))
+    for index, cell in enumerate(formula_cells):
+        if cell.data_type == "f" and index < len(values):
+            value = values[index]
+            if value is None or (isinstance(value, str) and value in ERROR_CODES):
+                formula = getattr(cell.value, "text", None) or str(cell.value)
+                problems[index] = (CELL_FORMULA, formula)
+    return problems
+
+
+def _sheet_rows(sheet, formula_sheet=None) -> list[tuple[int, list[str], dict]]:
     rows = []
     blank_run = 0
     limit = _max_rows() + 2  # the header, and one row too many to say so
-    for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), 1):
+    # Both readings of the sheet walk the same rows of the same file, in step.
+    formula_rows = (
+        formula_sheet.iter_rows(max_col=MAX_COLUMNS) if formula_sheet is not None else repeat(())
+    )
+    numbered = enumerate(
+        zip(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), formula_rows, strict=False),
+        1,
+    )
+    for number, (values, formula_cells) in numbered:
         cells = [_cell_text(value) for value in values]
-        if not any(cells):
+        problems = _cell_problems(values, formula_cells)
+        if not any(cells) and not problems:
             blank_run += 1
             if blank_run > MAX_BLANK_RUN:
                 break
             continue
         blank_run = 0
-        rows.append((number, cells))
+        rows.append((number, cells, problems))
         if len(rows) > limit:
             break
     return rows
@@ -254,7 +318,7 @@ def _decode(content: bytes) -> str:
         return content.decode("cp1252")
 
 
-def _read_csv(content: bytes) -> list[tuple[int, list[str]]]:
+def _read_csv(content: bytes) -> list[tuple[int, list[str], dict]]:
     if content.startswith(_ZIP_MAGIC):
         raise BulkFileError(XLSX_NAMED_CSV)
     if content.startswith(_OLE_MAGIC):
@@ -280,7 +344,7 @@ def _read_csv(content: bytes) -> list[tuple[int, list[str]]]:
         for number, values in enumerate(reader, 1):
             cells = [_cell_text(value) for value in values]
             if any(cells):
-                rows.append((number, cells))
+                rows.append((number, cells, {}))
                 if len(rows) > limit:
                     break
     except csv.Error as error:
@@ -296,8 +360,11 @@ def parse_file(*, name: str, content: bytes) -> list[dict]:
     """The learners listed in an uploaded file, one dict per non-blank row.
 
     Each row has ``row`` (its number in the spreadsheet; the header is row 1), the six
-    ``FIELDS`` as stripped text ("" when absent) and, when the row has more cells than
-    the header has names, ``extra`` (those cells). Raises ``BulkFileError``.
+    ``FIELDS`` as stripped text ("" when absent), when the row has more cells than the
+    header has names, ``extra`` (those cells) and, for an XLSX cell that cannot be read
+    as what was typed (a formula without a saved result, a date), ``cell_problems``: a
+    list of ``{"kind", "cell", "field", "shown"}`` (that field is then ""), which
+    ``validate_rows`` reports. Raises ``BulkFileError``.
     """
     if not content:
         raise BulkFileError(EMPTY_FILE)
@@ -315,10 +382,10 @@ def parse_file(*, name: str, content: bytes) -> list[dict]:
     return _rows_from_table(table)
 
 
-def _rows_from_table(table: list[tuple[int, list[str]]]) -> list[dict]:
+def _rows_from_table(table: list[tuple[int, list[str], dict]]) -> list[dict]:
     if not table:
         raise BulkFileError(EMPTY_FILE)
-    (_header_number, header), data = table[0], table[1:]
+    (_header_number, header, _header_problems), data = table[0], table[1:]
     fields: list[str | None] = []
     unknown: list[str] = []
     repeated: list[str] = []
@@ -364,7 +431,7 @@ def _rows_from_table(table: list[tuple[int, list[str]]]) -> list[dict]:
             % {"max": _max_rows()}
         )
     rows = []
-    for number, cells in data:
+    for number, cells, problems in data:
         row: dict = {"row": number, **dict.fromkeys(FIELDS, "")}
         extra = []
         for index, cell in enumerate(cells):
@@ -375,6 +442,17 @@ def _rows_from_table(table: list[tuple[int, list[str]]]) -> list[dict]:
                 extra.append(cell)
         if extra:
             row["extra"] = extra
+        misread = []
+        for index, (kind, shown) in sorted(problems.items()):
+            name = fields[index] if index < len(fields) else None
+            if name is not None:
+                row[name] = ""  # what was read is not what was typed
+                cell = f"{get_column_letter(index + 1)}{number}"
+                misread.append({"kind": kind, "cell": cell, "field": name, "shown": shown})
+        if misread:
+            row["cell_problems"] = misread
+        elif not extra and not any(row[name] for name in FIELDS):
+            continue  # only a problem outside the columns: nothing was typed here
         rows.append(row)
     return rows
 
@@ -651,6 +729,15 @@ USERNAME_DUPLICATE = gettext_lazy(
     "Si es la misma persona y ya tiene cuenta, quítela de la lista y dele el código del grupo "
     "para que se una ella misma."
 )
+USERNAME_LOOKALIKE = gettext_lazy(
+    "se parece demasiado al de una cuenta que ya existe y se podrían confundir. Elija otro; "
+    "por ejemplo, agréguele un número. Si es la misma persona y ya tiene cuenta, escriba su "
+    "usuario exactamente como lo tiene."
+)
+LOOKS_LIKE_ROW = gettext_lazy(
+    "se parece demasiado al usuario de la fila %(row)s y se podrían confundir. Elija otro; por "
+    "ejemplo, agréguele un número."
+)
 
 
 class _Validator:
@@ -666,7 +753,12 @@ class _Validator:
         for raw in rows:
             typed = raw.get("username", "")
             self.rows.append((raw, typed, accounts_api.normalise_username(typed)))
+        # What each stored username looks like, to refuse look-alikes of accounts and rows.
+        self.skeleton_of = {
+            stored: accounts_api.username_skeleton(stored) for _raw, _typed, stored in self.rows
+        }
         self.first_row_of_username: dict[str, int] = {}
+        self.first_row_of_skeleton: dict[str, int] = {}
         self.first_row_of_curp: dict[str, int] = {}
 
     def check(self) -> Check:
@@ -682,16 +774,21 @@ class _Validator:
         self.by_staff = self.by.has_perm("courses.edit_any_course")
         self.scope = set(enrollment_api.sedes_in_scope(user=self.by).values_list("id", flat=True))
 
-        # Usernames are unique without regard to case; match them the same way.
+        # Usernames are unique without regard to case; match them the same way. The same
+        # query finds the accounts whose usernames look like a row's (same skeleton).
         typed = {value for _raw, *names in self.rows for value in names if value}
         candidates = typed | {value.lower() for value in typed}
+        skeletons = set(self.skeleton_of.values()) - {""}
         self.existing: dict[str, object] = {}
+        self.taken_skeletons: set[str] = set()
         if candidates:
             matches = user_model.objects.annotate(_lower=Lower("username")).filter(
-                _lower__in=candidates
+                Q(_lower__in=candidates) | Q(username_skeleton__in=skeletons)
             )
             for user in matches.order_by("id"):
-                self.existing.setdefault(user.username.lower(), user)
+                if user._lower in candidates:
+                    self.existing.setdefault(user.username.lower(), user)
+                self.taken_skeletons.add(user.username_skeleton)
         self.users_by_id = {user.pk: user for user in self.existing.values()}
         self.plain: set[int] = set()
         self.sedes_of: dict[int, set[int]] = defaultdict(set)
@@ -756,9 +853,20 @@ class _Validator:
                 )
                 % {"cells": ", ".join(f"«{cell}»" for cell in raw["extra"][:3])}
             )
+        misread = raw.get("cell_problems", [])
+        for problem in misread:
+            row.errors.append(
+                CELL_PROBLEM_MESSAGES[problem["kind"]]
+                % {
+                    "cell": problem["cell"],
+                    "column": TEMPLATE_HEADERS[problem["field"]],
+                    "shown": problem["shown"][:60],
+                }
+            )
         repeated = False
         if not stored:
-            row.errors.append(_("Falta el usuario: escriba con qué nombre de usuario entrará."))
+            if not any(problem["field"] == "username" for problem in misread):
+                row.errors.append(_("Falta el usuario: escriba con qué nombre de usuario entrará."))
         else:
             first = self.first_row_of_username.setdefault(stored.lower(), number)
             if first != number:
@@ -766,7 +874,7 @@ class _Validator:
                 row.errors.append(_labelled("username", typed, REPEATED % {"row": first}))
             user = self.existing.get(stored.lower()) or self.existing.get(typed.lower())
             if user is None:
-                self._check_new(row, raw, typed)
+                self._check_new(row, raw, typed, stored, repeated=repeated)
             else:
                 self._check_existing(row, user, typed)
         # A repeated row is the same person: it must not take a second seat.
@@ -777,7 +885,9 @@ class _Validator:
             row.status = UNCHANGED
         return row
 
-    def _check_new(self, row: RowCheck, raw: dict, typed: str) -> None:
+    def _check_new(
+        self, row: RowCheck, raw: dict, typed: str, stored: str, *, repeated: bool
+    ) -> None:
         row.joins_grupo = True
         values = {
             "username": typed,
@@ -800,6 +910,10 @@ class _Validator:
             for name, messages in error.message_dict.items():
                 for message in dict.fromkeys(messages):
                     row.errors.append(_labelled(name, values.get(name, ""), message))
+            # A username already refused (or repeated) is not also called a look-alike.
+            repeated = repeated or "username" in error.message_dict
+        if not repeated:
+            self._check_lookalike(row, typed, stored)
         curp = accounts_api.normalise_curp(values["curp"])
         if curp:
             first = self.first_row_of_curp.setdefault(curp, row.number)
@@ -811,6 +925,17 @@ class _Validator:
                     "«usuario» el usuario que ya tiene."
                 )
                 row.errors.append(_labelled("curp", values["curp"], message))
+
+    def _check_lookalike(self, row: RowCheck, typed: str, stored: str) -> None:
+        """A new username must not look like an account's (``accounts_api.username_looks_taken``
+        in batch) nor like a new username of an earlier row."""
+        skeleton = self.skeleton_of[stored]
+        if skeleton in self.taken_skeletons:
+            row.errors.append(_labelled("username", typed, USERNAME_LOOKALIKE))
+            return
+        first = self.first_row_of_skeleton.setdefault(skeleton, row.number)
+        if first != row.number:
+            row.errors.append(_labelled("username", typed, LOOKS_LIKE_ROW % {"row": first}))
 
     def _check_existing(self, row: RowCheck, user, typed: str) -> None:
         """An account with this username exists. Only a learner the coordinator already
@@ -875,11 +1000,14 @@ class _Validator:
 
 class ApplyFailed(Exception):
     """Applying found problems (the data changed since the preview, or a row failed while
-    writing); nothing was written. ``check`` has every row with its errors."""
+    writing); nothing was written. ``check`` has every row with its errors;
+    ``failed_row`` is ``(row number, message)`` when a row failed while writing (an error
+    a new validation may not find again), else None."""
 
-    def __init__(self, check: Check):
+    def __init__(self, check: Check, failed_row: tuple[int, str] | None = None):
         super().__init__("bulk import failed")
         self.check = check
+        self.failed_row = failed_row
 
 
 class _RowFailed(Exception):
@@ -919,16 +1047,42 @@ def code_sheet_expired(bulk_import: BulkImport, *, now=None) -> bool:
     return bulk_import.applied_at + timedelta(days=accounts_api.reset_code_days()) <= now
 
 
-def apply_import(*, bulk_import: BulkImport, by, base_url: str) -> Applied:
+# An upload queued or being applied for longer than this was given up on (its message was
+# lost, its worker died; an application of the largest file takes well under a minute):
+# it may be queued again, and the nightly clean-up may delete it.
+STALLED_AFTER = timedelta(minutes=15)
+
+# What ``apply_import`` is doing when it calls ``progress(step, done, total)``: checking
+# the rows again, creating the accounts (first pass over the rows to write), putting
+# everyone in the grupo and the courses (second pass), making the sheet of codes.
+STEP_CHECK = "check"
+STEP_ACCOUNTS = "accounts"
+STEP_ROWS = "rows"
+STEP_SHEET = "sheet"
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    pass
+
+
+def apply_import(
+    *, bulk_import: BulkImport, by, base_url: str, progress: Progress | None = None
+) -> Applied:
     """Create the accounts, memberships and enrollments of ``bulk_import``, all or nothing.
 
     Raises ``ApplyFailed`` (nothing written) if any row has an error now or fails while
     writing. Applying an import that was already applied does nothing
-    (``Applied.already``). On success the rows (personal data) are cleared, the counts
-    kept in ``summary``, the sheet of access codes stored in ``code_sheet``, and the
-    welcome emails queued for after the commit. ``base_url`` is the site's address, for
-    the links in the emails and on the sheet.
+    (``Applied.already``); the row lock on the upload makes a second application at the
+    same time wait for the first and then do nothing. On success the status is
+    ``applied``, the rows (personal data) are cleared, the counts kept in ``summary``,
+    the sheet of access codes stored in ``code_sheet``, and the welcome emails queued for
+    after the commit. ``base_url`` is the site's address, for the links in the emails and
+    on the sheet. ``progress(step, done, total)`` (``STEP_*``) is called as it goes, once
+    per row in each pass, from inside the transaction: it must not write to the database.
     """
+    progress = progress or _no_progress
     try:
         with transaction.atomic():
             locked = (
@@ -938,20 +1092,21 @@ def apply_import(*, bulk_import: BulkImport, by, base_url: str) -> Applied:
             )
             if locked.applied_at is not None:
                 return Applied(bulk_import=locked, already=True)
+            progress(STEP_CHECK, 0, len(locked.rows))
             check = validate_rows(rows=locked.rows, grupo=locked.grupo, by=by)
             if check.has_errors:
                 raise ApplyFailed(check)
-            _write(locked, check, by=by, base_url=base_url)
+            _write(locked, check, by=by, base_url=base_url, progress=progress)
             return Applied(bulk_import=locked)
     except _RowFailed as failed:
         # Rolled back. Check the file again as it stands now, and name the row that failed.
         fresh = BulkImport.objects.select_related("grupo").get(pk=bulk_import.pk)
         check = validate_rows(rows=fresh.rows, grupo=fresh.grupo, by=by)
         check.add_error(failed.number, failed.message)
-        raise ApplyFailed(check) from failed
+        raise ApplyFailed(check, failed_row=(failed.number, failed.message)) from failed
 
 
-def _write(bulk_import: BulkImport, check: Check, *, by, base_url: str) -> None:
+def _write(bulk_import: BulkImport, check: Check, *, by, base_url: str, progress: Progress) -> None:
     from lms.enrollment import tasks  # tasks imports this module
 
     grupo = bulk_import.grupo
@@ -960,10 +1115,14 @@ def _write(bulk_import: BulkImport, check: Check, *, by, base_url: str) -> None:
     now = timezone.now()
     expires_on = timezone.localtime(now + timedelta(days=accounts_api.reset_code_days())).date()
     rows = [row for row in check.rows if row.status != UNCHANGED]
+    # Progress counts the rows of the file: those with nothing to write are done already.
+    total = len(check.rows)
+    skipped = total - len(rows)
     users = {}
     # First the accounts and their codes: hashing a code is slow on purpose, and nothing
     # else waits for it. The courses are locked (capacity) only in the short second pass.
-    for row in rows:
+    for done, row in enumerate(rows, skipped):
+        progress(STEP_ACCOUNTS, done, total)
         if row.status != NEW:
             users[row.number] = check.users[row.user_id]
             continue
@@ -991,10 +1150,18 @@ def _write(bulk_import: BulkImport, check: Check, *, by, base_url: str) -> None:
             )
         elif row.gets_email:
             welcome.append(user.pk)
-    for row in rows:
+    # Everyone into the grupo at once: one check that they are all learners, one insert.
+    joining = [row for row in rows if row.joins_grupo]
+    refused = enrollment_api.add_learners_to_grupo(
+        grupo=grupo, users=[users[row.number] for row in joining]
+    )
+    if refused:
+        row = next(row for row in joining if users[row.number] == refused[0])
+        message = enrollment_api.STAFF_CANNOT_JOIN
+        raise _RowFailed(row.number, _labelled("username", row.username, message))
+    for done, row in enumerate(rows, skipped):
+        progress(STEP_ROWS, done, total)
         user = users[row.number]
-        if row.joins_grupo:
-            enrollment_api.add_to_grupo(grupo=grupo, user=user)
         for course in row.enroll_in:
             try:
                 enrollment_api.enroll(user=user, course=course, by=by)
@@ -1011,9 +1178,12 @@ def _write(bulk_import: BulkImport, check: Check, *, by, base_url: str) -> None:
         "applied_by": by.get_username(),
         "codes_expire_on": expires_on.isoformat() if cards else None,
     }
+    progress(STEP_ROWS, total, total)
     bulk_import.rows = []
     bulk_import.applied_at = now
+    bulk_import.status = BulkImport.Status.APPLIED
     if cards:
+        progress(STEP_SHEET, total, total)
         from lms.enrollment import codesheet
 
         with translation.override(settings.LANGUAGE_CODE):
@@ -1108,12 +1278,18 @@ def earlier_application(bulk_import: BulkImport) -> BulkImport | None:
 
 
 def cleanup(*, now=None) -> dict[str, int]:
-    """Delete uploads not applied within a day (their rows are personal data) and the
-    sheets of access codes whose codes have expired (the file, and the field)."""
+    """Delete uploads not applied within a day (their rows are personal data), except one
+    being applied right now, and the sheets of access codes whose codes have expired (the
+    file, and the field)."""
     now = now or timezone.now()
-    stale, _per_model = BulkImport.objects.filter(
-        applied_at__isnull=True, created_at__lt=now - timedelta(days=1)
-    ).delete()
+    stale, _per_model = (
+        BulkImport.objects.filter(applied_at__isnull=True, created_at__lt=now - timedelta(days=1))
+        .exclude(
+            status__in=[BulkImport.Status.QUEUED, BulkImport.Status.APPLYING],
+            status_at__gte=now - STALLED_AFTER,
+        )
+        .delete()
+    )
     sheets = 0
     expired = BulkImport.objects.filter(
         ~Q(code_sheet=""),

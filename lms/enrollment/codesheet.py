@@ -38,22 +38,38 @@ def _shorten(c: canvas.Canvas, text: str, font: str, size: float, width: float) 
     return text + "…"
 
 
-def _draw_qr(c: canvas.Canvas, matrix, x: float, y: float, size: float) -> None:
-    """Vector QR modules (sharp when printed), with ``(x, y)`` the lower-left corner."""
+QR_FORM = "aula-qr"
+
+
+def _define_qr(c: canvas.Canvas, matrix, size: float) -> None:
+    """Define the QR code once as a PDF form (vector modules, sharp when printed) that
+    every card places with ``doForm``: one address for all the cards, so drawing its
+    modules on each card would only make a sheet of 2,000 cards slower and bigger.
+    Each run of dark modules in a row is one rectangle."""
     count = len(matrix)
     module = size / count
+    c.beginForm(QR_FORM, lowerx=0, lowery=0, upperx=size, uppery=size)
     c.setFillColorRGB(0, 0, 0)
     for row_index, row in enumerate(matrix):
-        for col_index, dark in enumerate(row):
-            if dark:
-                c.rect(
-                    x + col_index * module,
-                    y + size - (row_index + 1) * module,
-                    module,
-                    module,
-                    stroke=0,
-                    fill=1,
-                )
+        y = size - (row_index + 1) * module
+        col_index = 0
+        while col_index < count:
+            if not row[col_index]:
+                col_index += 1
+                continue
+            start = col_index
+            while col_index < count and row[col_index]:
+                col_index += 1
+            c.rect(start * module, y, (col_index - start) * module, module, stroke=0, fill=1)
+    c.endForm()
+
+
+def _place_qr(c: canvas.Canvas, x: float, y: float) -> None:
+    """The QR code with ``(x, y)`` its lower-left corner."""
+    c.saveState()
+    c.translate(x, y)
+    c.doForm(QR_FORM)
+    c.restoreState()
 
 
 def render(
@@ -75,6 +91,7 @@ def render(
     c.setSubject(f"{grupo_name} · {sede_name}")
     qr = segno.make(address, error="m")
     matrix = [list(row) for row in qr.matrix]
+    _define_qr(c, matrix, QR_SIZE)
     shown_address = address.removeprefix("https://")
     card_w = (width - 2 * MARGIN) / COLUMNS
     card_h = (height - 2 * MARGIN - HEADER) / ROWS
@@ -110,13 +127,13 @@ def render(
             column, row = slot % COLUMNS, slot // COLUMNS
             x = MARGIN + column * card_w
             y = top - HEADER - (row + 1) * card_h
-            _card(c, card, x, y, card_w, card_h, matrix, shown_address)
+            _card(c, card, x, y, card_w, card_h, shown_address)
         c.showPage()
     c.save()
     return buffer.getvalue()
 
 
-def _card(c, card, x, y, w, h, matrix, address) -> None:
+def _card(c, card, x, y, w, h, address) -> None:
     # Cut lines: a dashed frame around every card.
     c.saveState()
     c.setStrokeColorRGB(0.55, 0.55, 0.55)
@@ -129,7 +146,7 @@ def _card(c, card, x, y, w, h, matrix, address) -> None:
     inner = w - 2 * PADDING
     beside_qr = inner - QR_SIZE - 0.1 * inch
     line = y + h - PADDING
-    _draw_qr(c, matrix, x + w - PADDING - QR_SIZE, y + h - PADDING - QR_SIZE, QR_SIZE)
+    _place_qr(c, x + w - PADDING - QR_SIZE, y + h - PADDING - QR_SIZE)
     c.setFillColorRGB(0.04, 0.43, 0.31)
     c.setFont(BOLD, 9)
     line -= 9

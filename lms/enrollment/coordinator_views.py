@@ -1,5 +1,8 @@
 """Bulk enrollment pages for coordinators, under /coordinacion/inscripcion/.
 
+An upload's page (``preview``) is its preview until it is confirmed, its progress while a
+Celery task applies it (``bulk_apply``), and its result once applied.
+
 Every view is for people with at least one sede in their scope (``coordinator_required``:
 anonymous → log in, others → 403); an upload of a grupo outside the person's sedes is a
 404, so a coordinator cannot even tell whether it exists.
@@ -21,10 +24,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lms.enrollment import api, bulk
+from lms.accounts import api as accounts_api
+from lms.enrollment import api, bulk, bulk_apply
 from lms.files import private_file_response
 
 HISTORY_LENGTH = 20
+# Seconds between the progress page's reloads (a Refresh header: no JavaScript).
+PROGRESS_REFRESH = 3
 
 
 class BulkUploadForm(forms.Form):
@@ -43,7 +49,10 @@ class BulkUploadForm(forms.Form):
         help_text=gettext_lazy(
             "Un archivo .xlsx (Excel) o .csv de hasta 2 MB, con una fila por persona."
         ),
-        error_messages={"required": gettext_lazy("Elija el archivo que va a subir.")},
+        error_messages={
+            "required": gettext_lazy("Elija el archivo que va a subir."),
+            "empty": bulk.EMPTY_FILE,
+        },
         widget=forms.ClearableFileInput(
             attrs={
                 "accept": ".csv,.xlsx,text/csv,"
@@ -132,7 +141,7 @@ def template_xlsx(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _render_preview(request, bulk_import, check) -> HttpResponse:
+def _render_preview(request, bulk_import, check, *, stalled: bool = False) -> HttpResponse:
     return render(
         request,
         "enrollment/bulk_preview.html",
@@ -141,8 +150,25 @@ def _render_preview(request, bulk_import, check) -> HttpResponse:
             "check": check,
             "totals": check.counts(),
             "earlier": bulk.earlier_application(bulk_import),
+            "stalled": stalled,
         },
     )
+
+
+def _render_progress(request, bulk_import) -> HttpResponse:
+    response = render(
+        request,
+        "enrollment/bulk_progress.html",
+        {
+            "bulk_import": bulk_import,
+            "progress": bulk_apply.progress_of(bulk_import),
+            "refresh": PROGRESS_REFRESH,
+        },
+    )
+    # Browsers treat this header as <meta http-equiv="refresh">: the page reloads itself
+    # until the list is applied or failed.
+    response["Refresh"] = str(PROGRESS_REFRESH)
+    return response
 
 
 def _render_result(request, bulk_import) -> HttpResponse:
@@ -165,39 +191,45 @@ def _render_result(request, bulk_import) -> HttpResponse:
 @never_cache
 @require_GET
 def preview(request: HttpRequest, pk) -> HttpResponse:
+    """The upload's page: its result once applied, its progress while queued or being
+    applied, else its preview (checked now; after a failed application, with why)."""
     bulk_import = _import_or_404(request, pk)
     if bulk_import.applied_at is not None:
         return _render_result(request, bulk_import)
-    check = bulk.validate_rows(rows=bulk_import.rows, grupo=bulk_import.grupo, by=request.user)
-    return _render_preview(request, bulk_import, check)
+    stalled = bulk_apply.is_stalled(bulk_import)
+    if bulk_import.status in bulk_apply.ACTIVE and not stalled:
+        return _render_progress(request, bulk_import)
+    check = bulk_apply.preview_check(bulk_import, by=request.user)
+    return _render_preview(request, bulk_import, check, stalled=stalled)
+
+
+def _already_applied(request, bulk_import) -> None:
+    messages.info(
+        request,
+        _("Esta lista ya se había aplicado el %(date)s. No se cambió nada.")
+        % {"date": formats.date_format(timezone.localtime(bulk_import.applied_at))},
+    )
 
 
 @api.coordinator_required
 @never_cache
 @require_POST
 def apply(request: HttpRequest, pk) -> HttpResponse:
+    """Confirm the preview: the list is applied by a Celery task (eagerly, before this
+    returns) and its page shows the progress, then the result."""
     bulk_import = _import_or_404(request, pk)
-    try:
-        applied = bulk.apply_import(
-            bulk_import=bulk_import, by=request.user, base_url=_base_url(request)
-        )
-    except bulk.ApplyFailed as failed:
-        messages.error(
-            request,
-            _(
-                "No se inscribió a nadie: algo cambió desde la vista previa. Revise los "
-                "errores, corrija el archivo y vuelva a subirlo."
-            ),
-        )
-        return _render_preview(request, bulk_import, failed.check)
-    if applied.already:
-        messages.info(
-            request,
-            _("Esta lista ya se había aplicado el %(date)s. No se cambió nada.")
-            % {"date": formats.date_format(timezone.localtime(applied.bulk_import.applied_at))},
-        )
-    else:
-        messages.success(request, _("Listo: la lista se aplicó."))
+    if bulk_import.applied_at is not None:
+        _already_applied(request, bulk_import)
+    elif not bulk_apply.request_apply(
+        bulk_import=bulk_import, by=request.user, base_url=_base_url(request)
+    ):
+        bulk_import.refresh_from_db()
+        if bulk_import.applied_at is not None:
+            _already_applied(request, bulk_import)
+        else:
+            messages.info(
+                request, _("Esta lista ya se está aplicando. No hace falta confirmarla otra vez.")
+            )
     return redirect("bulk:preview", pk=bulk_import.uuid)
 
 
@@ -210,6 +242,11 @@ def code_sheet(request: HttpRequest, pk) -> HttpResponse:
         raise Http404
     applied_on = timezone.localtime(bulk_import.applied_at).strftime("%Y-%m-%d")
     filename = f"codigos-{slugify(bulk_import.grupo.name) or 'grupo'}-{applied_on}.pdf"
+    accounts_api.record_access(
+        request=request,
+        action=accounts_api.AccessAction.CODE_SHEET,
+        detail=f"{filename}, grupo {bulk_import.grupo}",
+    )
     return private_file_response(
         bulk_import.code_sheet, filename=filename, content_type="application/pdf"
     )

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Enrollment(models.Model):
@@ -170,16 +171,41 @@ class Membership(models.Model):
         return f"{self.user_id} ∈ {self.grupo_id}"
 
 
+class BulkImportStatus(models.TextChoices):
+    """Where an upload is on its way: ``pending`` (previewed, not applied) → ``queued``
+    (the coordinator confirmed; a Celery task will apply it) → ``applying`` (a task is
+    writing it) → ``applied``, or ``failed`` (nothing written; it may be applied again)."""
+
+    PENDING = "pending", _("Sin aplicar")
+    QUEUED = "queued", _("En espera")
+    APPLYING = "applying", _("Aplicándose")
+    APPLIED = "applied", _("Aplicada")
+    FAILED = "failed", _("No se aplicó")
+
+
+class BulkImportFailure(models.TextChoices):
+    """Why the last attempt to apply an upload wrote nothing."""
+
+    CHANGED = "changed", _("Algo cambió desde la vista previa")
+    ERROR = "error", _("Error al aplicar")
+
+
 class BulkImport(models.Model):
     """A spreadsheet of learners a coordinator uploaded to create accounts, put them in a
     grupo and enroll them in courses.
 
-    Uploading stores the parsed rows and shows a preview; applying re-validates them and
-    writes everything in one transaction, or nothing. After applying, the rows (personal
-    data) are cleared and only the counts are kept. ``code_sheet`` is the printable PDF of
-    the one-time access codes of learners without email; it is private (downloaded through
-    a view that checks scope) and removed when the codes expire.
+    Uploading stores the parsed rows and shows a preview; applying (a Celery task, see
+    ``bulk_apply``) re-validates them and writes everything in one transaction, or nothing.
+    ``status`` follows the way (``BulkImportStatus``); ``applied_at`` is set in the same
+    transaction as ``status = applied`` and is what every reader checks. After applying,
+    the rows (personal data) are cleared and only the counts are kept. ``code_sheet`` is
+    the printable PDF of the one-time access codes of learners without email; it is
+    private (downloaded through a view that checks scope) and removed when the codes
+    expire.
     """
+
+    Status = BulkImportStatus
+    Failure = BulkImportFailure
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     grupo = models.ForeignKey(
@@ -201,6 +227,21 @@ class BulkImport(models.Model):
     code_sheet = models.FileField(
         _("hoja de códigos"), upload_to="codigos/", max_length=200, blank=True
     )
+    status = models.CharField(
+        # "estado" is also a sede's state (geography): a context keeps the translations apart.
+        pgettext_lazy("inscripción masiva", "estado"),
+        max_length=10,
+        choices=BulkImportStatus.choices,
+        default=BulkImportStatus.PENDING,
+    )
+    # When ``status`` last changed. An upload queued or applying for much longer than an
+    # application takes (a lost message, a worker that died) may be queued again.
+    status_at = models.DateTimeField(_("estado desde"), null=True, blank=True)
+    failure = models.CharField(
+        _("motivo de la falla"), max_length=10, choices=BulkImportFailure.choices, blank=True
+    )
+    # Errors found while writing (not by validating): [[row number, message], …].
+    failed_rows = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("inscripción masiva")
@@ -209,3 +250,7 @@ class BulkImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.grupo}"
+
+
+# Audit-log entries of sedes, grupos and constancias, seen only within their sede.
+from lms.enrollment.audit import SedeScopedLogEntry  # noqa: E402, F401

@@ -1,11 +1,14 @@
 """Celery entry points of ``enrollment`` (Celery autodiscovers this module): ids in, one
 api call each."""
 
+import logging
 from smtplib import SMTPException
 
 from celery import shared_task
 
-from lms.enrollment import api, bulk
+from lms.enrollment import api, bulk, bulk_apply
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="enrollment.cleanup", acks_late=True)
@@ -25,3 +28,24 @@ def cleanup_task() -> dict[str, int]:
 def send_welcome_email_task(user_id: int, base_url: str, sede_name: str) -> bool:
     """The welcome email of a learner created by bulk enrollment (queued on commit)."""
     return bulk.send_welcome_email(user_id=user_id, base_url=base_url, sede_name=sede_name)
+
+
+@shared_task(name="enrollment.apply_bulk_import", acks_late=True, reject_on_worker_lost=True)
+def apply_bulk_import_task(bulk_import_id: int, by_id: int, base_url: str) -> str:
+    """Apply a bulk upload its coordinator confirmed (queued on commit by
+    ``bulk_apply.request_apply``). Idempotent: a redelivered or duplicated message
+    applies nothing twice. Failures are recorded on the upload by ``apply_queued`` itself,
+    so that eager mode (no broker) records them too."""
+    return bulk_apply.apply_queued(bulk_import_id=bulk_import_id, by_id=by_id, base_url=base_url)
+
+
+def queue_apply(bulk_import_id: int, by_id: int, base_url: str) -> None:
+    """Queue the application of an upload; ``bulk_apply.request_apply`` calls it on
+    commit. A broker that is down (or, in eager mode, an application that crashed) never
+    turns the request into an error page: the upload is marked failed and its page says
+    so."""
+    try:
+        apply_bulk_import_task.delay(bulk_import_id, by_id, base_url)
+    except Exception:
+        logger.exception("No se pudo aplicar la inscripción masiva %s", bulk_import_id)
+        bulk_apply.mark_failed(bulk_import_id)

@@ -14,6 +14,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
 from lms.reports import exports
 from lms.reports.models import ExportKind
@@ -127,4 +128,9 @@ class EnrollmentRowsView(APIView):
         )
         paginator = self.pagination_class()
         rows = paginator.paginate_queryset(query, request, view=self)
+        accounts_api.record_access(
+            request=request,
+            action=accounts_api.AccessAction.EXPORT,
+            detail=f"API inscripciones, {len(rows)} filas, {request.get_full_path()}",
+        )
         return paginator.get_paginated_response(query.records(rows))

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from courses import api as courses_api
+from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
 from lms.files import private_file_response
 from lms.reports import export_tasks, exports
@@ -82,6 +83,11 @@ def export_form(request):
             kind, fmt = form.cleaned_data["tipo"], form.cleaned_data["formato"]
             filters = form.filters()
             rows = exports.count_rows(kind, user=request.user, filters=filters)
+            accounts_api.record_access(
+                request=request,
+                action=accounts_api.AccessAction.EXPORT,
+                detail=f"{kind}, {fmt}, {rows} filas, filtros {filters.as_json()}",
+            )
             if rows <= _stream_max(fmt):
                 return _respond_now(kind, fmt, user=request.user, filters=filters)
             job = ExportJob.objects.create(
@@ -180,6 +186,11 @@ def job_download(request, job_uuid):
         messages.info(request, _("Ese archivo todavía no está listo."))
         return redirect("exports:jobs")
     name = exports.filename(job.kind, job.format, day=timezone.localdate(job.created_at))
+    accounts_api.record_access(
+        request=request,
+        action=accounts_api.AccessAction.EXPORT_DOWNLOAD,
+        detail=f"{name}, {job.rows} filas",
+    )
     try:
         return private_file_response(
             job.file, filename=name, content_type=exports.CONTENT_TYPES[ExportFormat(job.format)]

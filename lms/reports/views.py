@@ -235,6 +235,9 @@ class ReissueForm(ReasonForm):
 @coordinator_required
 def learner_detail(request, learner_id):
     learner = _learner(request, learner_id)
+    accounts_api.record_access(
+        request=request, action=accounts_api.AccessAction.VIEW_LEARNER, subject=learner
+    )
     memberships = list(
         enrollment_api.Membership.objects.filter(
             user=learner, grupo__sede__in=_sedes(request)
@@ -263,6 +266,9 @@ def learner_reset_code(request, learner_id):
     """Hand the learner a one-time code to choose a new password (shown once)."""
     learner = _learner(request, learner_id)
     code = accounts_api.issue_reset_code(user=learner, issued_by=request.user)
+    accounts_api.record_access(
+        request=request, action=accounts_api.AccessAction.RESET_CODE, subject=learner
+    )
     return TemplateResponse(
         request,
         "reports/reset_code.html",

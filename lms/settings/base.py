@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Coordinators and administrators confirm each sign-in with a second step (TOTP).
+    "django_otp.middleware.OTPMiddleware",
+    "lms.accounts.middleware.SecondFactorMiddleware",
     # Anything answered to a signed-in person may carry personal data: never cached.
     "lms.middleware.PrivateResponsesMiddleware",
     "lms.middleware.ContentSecurityPolicyMiddleware",
@@ -386,6 +392,10 @@ PERMISSIONS_POLICY = {
 }
 
 LOGIN_URL = "/cuenta/entrar/"
+# The second sign-in step (lms/accounts/two_factor.py): always for coordinators and
+# administrators; for asesores too when this is true.
+AULA_2FA_ASESORES = env.bool("AULA_2FA_ASESORES", default=False)
+OTP_TOTP_ISSUER = "Aula"
 LOGIN_REDIRECT_URL = "/mis-cursos/"
 LOGOUT_REDIRECT_URL = "/"
 

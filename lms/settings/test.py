@@ -40,4 +40,6 @@ WHITENOISE_AUTOREFRESH = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 AULA_SIGNING_KEY = "q4C2Z5rP0bN8yJ1xW3vT6uS9oM7lK2hG4fD5sA8eR0c="  # test key, not a secret
 AULA_PUBLIC_URL = "https://aula.example.org"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A worker started by the tests shares the test process's cache (progress of bulk
+# enrollment) through TEST_CACHE_URL; otherwise each process has its own.
+CACHES = {"default": env.cache("TEST_CACHE_URL", default="locmemcache://")}

@@ -24,8 +24,10 @@ VOID = (
 )
 
 
-def _redeem(code, username="educanda1", password=NEW_PASSWORD):
-    return api.redeem_reset_code(username=username, code=code, new_password=password)
+def _redeem(code, username="educanda1", password=NEW_PASSWORD, address="203.0.113.9"):
+    return api.redeem_reset_code(
+        username=username, code=code, new_password=password, address=address
+    )
 
 
 def _error(code, **kwargs) -> dict:
@@ -117,17 +119,37 @@ class TestRedeem:
         educando.refresh_from_db()
         assert educando.check_password(PASSWORD)
 
-    def test_five_wrong_tries_void_the_code(self, educando, issued):
+    def test_five_wrong_tries_close_the_code_to_that_address(self, educando, issued):
         for _attempt in range(4):
-            assert _error(_wrong(issued))["code"] == [WRONG]
+            assert _error(_wrong(issued), address="203.0.113.9")["code"] == [WRONG]
         assert educando.reset_codes.get().failed_attempts == 4
-        assert _error(_wrong(issued))["code"] == [VOID]
-        # Now even the right code is refused.
-        assert _error(issued)["code"] == [VOID]
-        row = educando.reset_codes.get()
-        assert row.failed_attempts == 5 and row.revoked_at is not None
+        assert _error(_wrong(issued), address="203.0.113.9")["code"] == [VOID]
+        # Now even the right code is refused from there.
+        assert _error(issued, address="203.0.113.9")["code"] == [VOID]
         educando.refresh_from_db()
         assert educando.check_password(PASSWORD)
+        row = educando.reset_codes.get()
+        assert row.failed_attempts == 5 and row.revoked_at is None
+
+    def test_a_stranger_cannot_lock_the_learner_out(self, educando, issued):
+        """Someone who knows the username types wrong codes from their own phone: the
+        learner, at the Plaza Comunitaria, still uses the code they were given."""
+        for _attempt in range(12):
+            _error(_wrong(issued), address="198.51.100.7")
+        user = api.redeem_reset_code(
+            username="educanda1", code=issued, new_password=NEW_PASSWORD, address="203.0.113.9"
+        )
+        assert user == educando
+        educando.refresh_from_db()
+        assert educando.check_password(NEW_PASSWORD)
+
+    def test_the_learners_own_typos_leave_other_addresses_alone(self, educando, issued):
+        for _attempt in range(5):
+            _error(_wrong(issued), address="203.0.113.9")
+        assert _error(issued, address="203.0.113.9")["code"] == [VOID]
+        assert api.redeem_reset_code(
+            username="educanda1", code=issued, new_password=NEW_PASSWORD, address="192.0.2.1"
+        )
 
     def test_an_unknown_username_gets_the_same_message(self, educando, issued):
         assert _error(issued, username="nadie")["code"] == [WRONG]

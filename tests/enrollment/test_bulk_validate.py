@@ -307,6 +307,80 @@ class TestExistingAccounts:
         assert [c.slug for c in check.rows[0].enroll_in] == ["fracciones-y-porcentajes"]
 
 
+class TestConfusableUsernames:
+    """Sign-up's rule against usernames that could pass for another, row by row."""
+
+    LOOKALIKE = (
+        "se parece demasiado al de una cuenta que ya existe y se podrían confundir. Elija "
+        "otro; por ejemplo, agréguele un número. Si es la misma persona y ya tiene cuenta, "
+        "escriba su usuario exactamente como lo tiene."
+    )
+
+    def test_a_look_alike_of_an_existing_account(self, norte, make_user, make_learner):
+        _sede, coordinator, grupo = norte
+        make_user("admin")
+        make_learner("rosa", grupo)
+        check = _check(
+            [["adrnin"], ["r0sa"], ["ROSA"], ["admín"], ["rosá"]],
+            grupo,
+            coordinator,
+            ["usuario"],
+        )
+        assert _errors(check, 2) == [f"Usuario «adrnin»: {self.LOOKALIKE}"]
+        assert _errors(check, 3) == [f"Usuario «r0sa»: {self.LOOKALIKE}"]
+        # The same account in capitals is the learner, not a look-alike; accents make
+        # other names.
+        assert check.rows[2].status == "unchanged" and check.rows[2].username == "rosa"
+        assert [check.rows[3].status, check.rows[4].status] == ["new", "new"]
+
+    def test_two_rows_that_look_alike(self, norte):
+        _sede, coordinator, grupo = norte
+        check = _check(
+            [["Ivan"], ["jose"], ["lvan"], ["josé"], ["1van"]],
+            grupo,
+            coordinator,
+            ["usuario"],
+        )
+        assert _errors(check, 2) == [] and _errors(check, 3) == [] and _errors(check, 5) == []
+        for number, typed in ((4, "lvan"), (6, "1van")):
+            assert _errors(check, number) == [
+                f"Usuario «{typed}»: se parece demasiado al usuario de la fila 2 y se podrían "
+                "confundir. Elija otro; por ejemplo, agréguele un número."
+            ]
+
+    def test_mixed_alphabets_and_other_digits(self, norte):
+        _sede, coordinator, grupo = norte
+        check = _check(
+            [["p\u0430blo"], ["juan\u0663"], ["juan\uff13"]], grupo, coordinator, ["usuario"]
+        )
+        assert _errors(check, 2) == [
+            "Usuario «p\u0430blo»: Use letras de un solo alfabeto. Este nombre mezcla letras "
+            "de alfabetos distintos que se ven iguales (por ejemplo, una «а» rusa entre letras "
+            "latinas); bórrelo y escríbalo de nuevo con su teclado."
+        ]
+        digits = (
+            "Use solo los números del 0 al 9. Este nombre tiene números de otro tipo o de otro "
+            "idioma; bórrelos y escríbalos de nuevo con su teclado."
+        )
+        assert _errors(check, 3) == [f"Usuario «juan\u0663»: {digits}"]
+        assert _errors(check, 4) == [f"Usuario «juan\uff13»: {digits}"]
+
+    def test_applying_refuses_a_look_alike_made_after_the_preview(self, norte, make_user):
+        _sede, coordinator, grupo = norte
+        bulk_import = bulk.create_import(
+            grupo=grupo,
+            uploaded_by=coordinator,
+            filename="a.csv",
+            content=csv_bytes([["lvan"]], headers=["usuario"]),
+        )
+        assert not bulk.validate_rows(rows=bulk_import.rows, grupo=grupo, by=coordinator).has_errors
+        make_user("Ivan")
+        with pytest.raises(bulk.ApplyFailed) as caught:
+            bulk.apply_import(bulk_import=bulk_import, by=coordinator, base_url="http://testserver")
+        assert caught.value.check.rows[0].errors == [f"Usuario «lvan»: {self.LOOKALIKE}"]
+        assert not get_user_model().objects.filter(username="lvan").exists()
+
+
 @pytest.mark.parametrize("view", [False, True])
 def test_queries_do_not_grow_with_rows(norte, make_learner, client, view):
     """The preview of 30 rows costs the same queries as the preview of 3."""

@@ -20,3 +20,9 @@ class Command(BaseCommand):
                 f"  {api.roles.ROLE_LABELS[account.role]!s:<14} "
                 f"{_('usuario')}: {account.username:<13} {_('contraseña')}: {account.password}"
             )
+        self.stdout.write(
+            _(
+                "Coordinadora y admin confirman su entrada con un segundo paso; en desarrollo "
+                "el código de 6 números lo da: .venv/bin/python manage.py codigo_demo USUARIO"
+            )
+        )
