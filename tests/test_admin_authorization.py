@@ -23,7 +23,7 @@ import re
 import zipfile
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.urls.exceptions import NoReverseMatch
 from wagtail.documents import get_document_model
 from wagtail.log_actions import log
@@ -34,17 +34,9 @@ from lms.accounts import roles
 from lms.certificates import api as certificates_api
 from lms.enrollment import api as enrollment_api
 from tests.certificates.test_certificates import complete
+from tests.routes import ROLES, named_routes
 from tests.test_security_headers import _image
 
-ROLES = (
-    "anonymous",
-    "educando",
-    "asesor",
-    "coordinator_without_sede",
-    "other_coordinator",
-    "coordinator",
-    "administrator",
-)
 FAR = "Lejan"  # every name of Plaza Lejanía's objects carries it
 NEAR = "Cercan"  # and Plaza Cercanía's
 # The admin pages anyone may open: signing in and resetting a password.
@@ -73,20 +65,13 @@ EXPORTS = (
 
 def admin_patterns():
     """(name, parameter names) of every named URL under admin/."""
-    found = []
-
-    def walk(patterns, prefix, namespace):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                ns = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
-                walk(pattern.url_patterns, route, ns)
-            elif isinstance(pattern, URLPattern) and pattern.name and route.startswith("admin/"):
-                names = tuple(sorted(pattern.pattern.regex.groupindex))
-                found.append((namespace + pattern.name, names))
-
-    walk(get_resolver().url_patterns, "", "")
-    return sorted(set(found))
+    return sorted(
+        {
+            (route.name, route.parameters)
+            for route in named_routes()
+            if route.route.startswith("admin/")
+        }
+    )
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.http import QueryDict
 from django.test import Client
-from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reverse
+from django.urls import Resolver404, reverse
 from django.utils.encoding import force_bytes
 from django.utils.html import escape
 from django.utils.http import urlsafe_base64_encode
@@ -59,6 +59,7 @@ from wagtail.models import (
 
 from lms.accounts import api as accounts_api
 from lms.reports import notifications
+from tests.routes import named_routes
 
 # AULA_FUZZ_EXAMPLES=2000 AULA_FUZZ_RANDOM=1 explores further, with new examples each run.
 EXAMPLES = settings(
@@ -328,32 +329,20 @@ _SAMPLES = {"int": "1", "uuid": str(uuid.UUID(int=1)), "path": "x", "slug": "x",
 def _every_route():
     """(name, sample address) of every named route outside the excluded areas."""
     found = []
-
-    def walk(patterns, prefix, namespace):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern).lstrip("^")
-            if isinstance(pattern, URLResolver):
-                walk(
-                    pattern.url_patterns,
-                    route,
-                    namespace + (f"{pattern.namespace}:" * bool(pattern.namespace)),
-                )
-            elif isinstance(pattern, URLPattern) and pattern.name:
-                name = namespace + pattern.name
-                if route.startswith(EXCLUDED_PREFIXES) or name in EXCLUDED_NAMES:
-                    continue
-                converters = getattr(pattern.pattern, "converters", {})
-                if converters:
-                    kwargs = {
-                        key: _SAMPLES[type(conv).__name__.removesuffix("Converter").lower()]
-                        for key, conv in converters.items()
-                    }
-                    found.append((name, reverse(name, kwargs=kwargs)))
-                else:
-                    args = ["1"] * pattern.pattern.regex.groups
-                    found.append((name, reverse(name, args=args)))
-
-    walk(get_resolver().url_patterns, "", "")
+    for named in named_routes():
+        if named.route.startswith(EXCLUDED_PREFIXES) or named.name in EXCLUDED_NAMES:
+            continue
+        pattern = named.pattern
+        converters = getattr(pattern.pattern, "converters", {})
+        if converters:
+            kwargs = {
+                key: _SAMPLES[type(conv).__name__.removesuffix("Converter").lower()]
+                for key, conv in converters.items()
+            }
+            found.append((named.name, reverse(named.name, kwargs=kwargs)))
+        else:
+            args = ["1"] * pattern.pattern.regex.groups
+            found.append((named.name, reverse(named.name, args=args)))
     return found
 
 

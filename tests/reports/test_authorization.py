@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from lms.accounts import roles
 from lms.certificates import api as certificates_api
@@ -24,6 +24,7 @@ from lms.enrollment import api as enrollment_api
 from lms.reports.models import ExportJob
 from tests.certificates.test_certificates import complete
 from tests.enrollment.conftest import csv_bytes, upload
+from tests.routes import ROLES, named_routes
 
 
 @dataclass
@@ -85,39 +86,15 @@ ROUTES = {
     "api-coordinacion-inscripciones": Route("get", api=True),
 }
 
-ROLES = (
-    "anonymous",
-    "educando",
-    "asesor",
-    "coordinator_without_sede",
-    "other_coordinator",
-    "coordinator",
-    "administrator",
-)
-
 
 def _coordinator_routes():
     """Every named route whose address starts with coordinacion/ or
     api/v1/coordinacion/."""
-    found = set()
-
-    def walk(patterns, prefix, namespace):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                ns = namespace
-                if pattern.namespace:
-                    ns = f"{namespace}{pattern.namespace}:"
-                walk(pattern.url_patterns, route, ns)
-            elif (
-                isinstance(pattern, URLPattern)
-                and pattern.name
-                and route.startswith(("coordinacion/", "api/v1/coordinacion/"))
-            ):
-                found.add(namespace + pattern.name)
-
-    walk(get_resolver().url_patterns, "", "")
-    return found
+    return {
+        route.name
+        for route in named_routes()
+        if route.route.startswith(("coordinacion/", "api/v1/coordinacion/"))
+    }
 
 
 def test_every_coordinator_route_is_covered():
