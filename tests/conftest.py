@@ -216,22 +216,35 @@ def s3():
 
 
 @pytest.fixture
-def broker(s3, monkeypatch):
-    """Send this process's tasks to Redis (not eagerly) and use the S3 server for files."""
-    from django.test import override_settings
-
+def redis_broker():
+    """Send this process's tasks to Redis (not eagerly), on this session's own queue, for
+    the worker that the test starts (``tests.services.Worker``)."""
     from lms.celery import app as celery_app
-    from tests.services import REDIS_URL, port_open, unavailable
+    from tests.services import QUEUE, REDIS_URL, port_open, unavailable
 
     if not port_open("127.0.0.1", 6379):
         unavailable("Redis is not running on 127.0.0.1:6379")
+    keys = ("task_always_eager", "broker_url", "task_default_queue")
+    previous = {key: celery_app.conf[key] for key in keys}
+    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=QUEUE)
+    # Eager calls earlier in the session made a producer pool for the default broker URL,
+    # and the default queue is remembered once looked up.
+    celery_app.amqp._producer_pool = None
+    celery_app.amqp.__dict__.pop("default_queue", None)
+    celery_app.control.purge()
+    yield
+    celery_app.conf.update(previous)
+    celery_app.amqp._producer_pool = None
+    celery_app.amqp.__dict__.pop("default_queue", None)
+
+
+@pytest.fixture
+def broker(s3, redis_broker, monkeypatch):
+    """``redis_broker``, and the S3 server for files (in this process and the worker)."""
+    from django.test import override_settings
+
     for key, value in s3.env().items():
         monkeypatch.setenv(key, value)
-    previous = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url")}
-    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL)
-    # Eager calls earlier in the session made a producer pool for the default broker URL.
-    celery_app.amqp._producer_pool = None
-    celery_app.control.purge()
     s3_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -251,5 +264,3 @@ def broker(s3, monkeypatch):
         }
     ):
         yield s3
-    celery_app.conf.update(previous)
-    celery_app.amqp._producer_pool = None

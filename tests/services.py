@@ -22,6 +22,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI") == "true"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+# This test session's own queue: a worker left behind by another run (or another session
+# on the same Redis) listens on another queue and cannot take these tests' tasks.
+QUEUE = f"aula-pruebas-{os.getpid()}-{time.monotonic_ns()}"
 S3_KEY, S3_SECRET, S3_BUCKET = "aula-pruebas", "aula-pruebas-secreto", "aula-media"
 
 
@@ -143,6 +146,7 @@ class Worker:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "lms.settings.test",
             "TEST_CELERY_BROKER_URL": REDIS_URL,
+            "TEST_CELERY_QUEUE": QUEUE,
             "CELERY_RESULT_BACKEND": "",
             **env,
         }
@@ -166,6 +170,7 @@ class Worker:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            f"--queues={QUEUE}",
             f"--hostname=pruebas-{os.getpid()}-%h-{time.monotonic_ns()}",
         ]
         self.process = subprocess.Popen(

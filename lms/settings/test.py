@@ -29,6 +29,8 @@ STORAGES = {
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="")
+# Worker tests use a queue of their own (tests/services.py).
+CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", default="celery")
 # Eager in the test process; a worker started by the tests gets a broker and is not.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 

@@ -17,11 +17,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from courses import api as courses_api
-from lms.celery import app as celery_app
 from lms.enrollment import api as enrollment_api
 from lms.reports.models import Notification, NotificationKind
 from lms.reports.notification_tasks import send_reminders
-from tests.services import REDIS_URL, Worker, port_open, unavailable, wait_for
+from tests.services import Worker, wait_for
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -29,21 +28,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 ELIGIBLE = 20
-
-
-@pytest.fixture
-def broker():
-    """Send this process's tasks to Redis instead of running them eagerly."""
-    if not port_open("127.0.0.1", 6379):
-        unavailable("Redis is not running on 127.0.0.1:6379")
-    previous = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url")}
-    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL)
-    # Eager calls earlier in the session made a producer pool for the default broker URL.
-    celery_app.amqp._producer_pool = None
-    celery_app.control.purge()
-    yield
-    celery_app.conf.update(previous)
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -76,7 +60,7 @@ def summaries(log: str) -> list[dict]:
     ]
 
 
-def test_two_runs_at_once_remind_each_learner_once(broker, learners):
+def test_two_runs_at_once_remind_each_learner_once(redis_broker, learners):
     eligible, recent = learners
     worker = Worker(database_name=connection.settings_dict["NAME"], env={}, concurrency=2).start()
     try:
