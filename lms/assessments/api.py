@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from courses import api as courses_api
 from lms.assessments.grading import grade
 from lms.assessments.models import Attempt
+from lms.assessments.signals import attempt_graded
 from lms.enrollment import api as enrollment_api
 from lms.progress import api as progress_api
 
@@ -21,6 +23,7 @@ __all__ = [
     "Attempt",
     "AttemptError",
     "Placement",
+    "attempt_graded",
     "attempts_for",
     "export_personal_data",
     "pinned_assessment",
@@ -51,7 +54,8 @@ def submit_attempt(*, user, assessment, answers: dict[str, list[str]]) -> Attemp
     Course assessments need an active enrollment; diagnostics in the catalog only a
     logged-in user. The attempt limit is enforced under a lock on the learner, so two
     submissions at once cannot exceed it. Passing records a "passed" learning event, which
-    completes the step and, for the final assessment, may complete the course.
+    completes the step and, for the final assessment, may complete the course. Announces
+    ``attempt_graded`` once the transaction commits.
     """
     revision = assessment.live_revision
     if revision is None or not assessment.live:
@@ -85,6 +89,20 @@ def submit_attempt(*, user, assessment, answers: dict[str, list[str]]) -> Attemp
             results=results,
             score=score,
             passed=passed,
+        )
+        transaction.on_commit(
+            partial(
+                attempt_graded.send_robust,
+                sender=Attempt,
+                attempt_id=attempt.pk,
+                attempt_uuid=str(attempt.uuid),
+                user_id=user.pk,
+                assessment_id=assessment.pk,
+                course_id=attempt.course_id,
+                score=score,
+                passed=passed,
+                number=attempt.number,
+            )
         )
         if course is not None:
             progress_api.record_server_event(

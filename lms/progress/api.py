@@ -16,6 +16,7 @@ import uuid as uuid_module
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -34,6 +35,7 @@ from lms.progress.models import (
     ProgressStatus,
     Verb,
 )
+from lms.progress.signals import lesson_completed
 
 __all__ = [
     "CLIENT_VERBS",
@@ -48,6 +50,7 @@ __all__ = [
     "Verb",
     "course_progress_for",
     "export_personal_data",
+    "lesson_completed",
     "lesson_status_for",
     "rebuild_progress",
     "record_events",
@@ -310,9 +313,17 @@ def _heartbeat_seconds(heartbeats: list[tuple[datetime, Any]]) -> int:
     return round(sum(by_minute.values()))
 
 
-def _recompute(*, user_id: int, page_ids: set[int], course_ids: set[int]) -> list[int]:
+def _recompute(
+    *, user_id: int, page_ids: set[int], course_ids: set[int], announce: bool = True
+) -> list[int]:
     """Rebuild the learner's rows for these pages and courses from the log. Returns the
-    courses whose completion rule held for the first time."""
+    courses whose completion rule held for the first time. With ``announce``, steps that
+    became completed are announced (``lesson_completed``) once the transaction commits."""
+    already_completed = set(
+        LessonProgress.objects.filter(
+            user_id=user_id, page_id__in=page_ids, status=ProgressStatus.COMPLETED
+        ).values_list("page_id", flat=True)
+    )
     events = defaultdict(list)
     for row in LearningEvent.objects.filter(user_id=user_id, object_id__in=page_ids).values_list(
         "object_id", "course_id", "verb", "client_timestamp", "result"
@@ -354,6 +365,19 @@ def _recompute(*, user_id: int, page_ids: set[int], course_ids: set[int]) -> lis
             "course_id",
         ],
     )
+    if announce:
+        for row in rows:
+            if row.status == ProgressStatus.COMPLETED and row.page_id not in already_completed:
+                transaction.on_commit(
+                    partial(
+                        lesson_completed.send_robust,
+                        sender=LessonProgress,
+                        user_id=user_id,
+                        page_id=row.page_id,
+                        course_id=row.course_id,
+                        completed_at=row.completed_at,
+                    )
+                )
     return _recompute_courses(user_id=user_id, course_ids=course_ids)
 
 
@@ -433,7 +457,8 @@ def rebuild_progress(*, user_id: int | None = None) -> int:
         days = days.filter(user_id=user_id)
     days.delete()
     for uid, (page_ids, course_ids, studied) in pairs.items():
-        _recompute(user_id=uid, page_ids=page_ids, course_ids=course_ids)
+        # A rebuild announces nothing: what it finds completed was announced when it happened.
+        _recompute(user_id=uid, page_ids=page_ids, course_ids=course_ids, announce=False)
         DailyActivity.objects.bulk_create(
             [DailyActivity(user_id=uid, course_id=c, day=d) for c, d in sorted(studied)]
         )
