@@ -82,12 +82,13 @@ class TestLessonCompleted:
 
     def test_a_rolled_back_completion_is_never_announced(self, enrolled, course):
         step = _first_lesson(course)
-        with listening(progress_api.lesson_completed) as received:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                progress_api.record_server_event(
-                    user=enrolled, verb="completed", page_id=step.page_id
-                )
-                raise RuntimeError
+        with (
+            listening(progress_api.lesson_completed) as received,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            progress_api.record_server_event(user=enrolled, verb="completed", page_id=step.page_id)
+            raise RuntimeError
         assert received == []
 
 
@@ -96,11 +97,11 @@ class TestAttemptGraded:
         self, enrolled, course, django_capture_on_commit_callbacks
     ):
         final = course.final_assessment.specific
-        with listening(assessments_api.attempt_graded) as received:
-            with django_capture_on_commit_callbacks(execute=True):
-                attempt = assessments_api.submit_attempt(
-                    user=enrolled, assessment=final, answers={}
-                )
+        with (
+            listening(assessments_api.attempt_graded) as received,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            attempt = assessments_api.submit_attempt(user=enrolled, assessment=final, answers={})
         assert len(received) == 1
         event = received[0]
         assert event["attempt_id"] == attempt.pk
