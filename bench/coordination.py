@@ -222,8 +222,8 @@ def _memory_line(rss_before: float, peak: float | None, traced: int | None) -> s
 
 def measure_export(args, ctx) -> None:
     try:
-        from lms.reports import exports
-        from lms.reports.models import ExportFormat, ExportKind
+        from lms.exports import api as exports
+        from lms.exports.api import ExportFormat, ExportKind
     except ImportError:
         print("export not available yet")
         return
@@ -235,7 +235,7 @@ def measure_export(args, ctx) -> None:
     rows_expected = None
     if count_rows is not None:
         start = time.perf_counter()
-        rows_expected = count_rows(kind, user=admin)
+        rows_expected = count_rows(kind=kind, user=admin)
         print(f"  count_rows: {rows_expected:,} rows in {time.perf_counter() - start:.2f} s")
 
     write_csv = getattr(exports, "write_csv", None)
@@ -249,7 +249,7 @@ def measure_export(args, ctx) -> None:
             if traced:
                 tracemalloc.start()
             start = time.perf_counter()
-            rows = write_csv(kind, user=admin, filters=None, out=sink)
+            rows = write_csv(kind=kind, user=admin, filters=None, out=sink)
             elapsed = time.perf_counter() - start
             traced_peak = None
             if traced:
@@ -274,7 +274,7 @@ def measure_export(args, ctx) -> None:
             before = rss_mb()
             can_peak = reset_peak_rss()
             start = time.perf_counter()
-            rows = exports.write_xlsx(kind, user=admin, filters=None, out=out)
+            rows = exports.write_xlsx(kind=kind, user=admin, filters=None, out=out)
             elapsed = time.perf_counter() - start
             size = out.tell() / 1024 / 1024
         peak = rss_mb("VmHWM") if can_peak else None

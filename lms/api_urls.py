@@ -13,7 +13,7 @@ _redoc_policy = csp_update(
 
 urlpatterns = [
     path("", include("lms.progress.api_urls")),
-    path("", include("lms.reports.api_urls")),
+    path("", include("lms.exports.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "docs/",

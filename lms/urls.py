@@ -34,9 +34,9 @@ urlpatterns = [
     path("evaluaciones/", include("lms.assessments.urls")),
     path("api/v1/", include("lms.api_urls")),
     path("coordinacion/inscripcion/", include("lms.enrollment.coordinator_urls")),
-    path("coordinacion/exportar/", include("lms.reports.export_urls")),
-    path("coordinacion/", include("lms.reports.urls")),
-    path("recordatorios/", include("lms.reports.reminder_urls")),
+    path("coordinacion/exportar/", include("lms.exports.urls")),
+    path("coordinacion/", include("lms.coordination.urls")),
+    path("recordatorios/", include("lms.notifications.urls")),
     path("", include("lms.certificates.urls")),
     # Local media (no S3): renditions for everyone, nothing private (see lms/media.py).
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve_media, name="media"),

@@ -8,6 +8,7 @@ A service that cannot be reached skips the test on a laptop, with the reason; wi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -154,9 +155,14 @@ class Worker:
         self.env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + database_name
         self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
+        self.stopping = False
         self.log = Path(tempfile.mkstemp(prefix="aula-worker-", suffix=".log")[1])
 
     def start(self) -> Worker:
+        return self.launch().wait_until_ready()
+
+    def launch(self) -> Worker:
+        """Start the process without waiting for it (start several, then wait for each)."""
         command = [
             sys.executable,
             "-m",
@@ -181,6 +187,9 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        return self
+
+    def wait_until_ready(self) -> Worker:
         wait_for(
             lambda: "ready." in self.log.read_text() or self.process.poll() is not None,
             60,
@@ -189,6 +198,12 @@ class Worker:
         if self.process.poll() is not None:
             raise AssertionError("worker exited:\n" + self.log.read_text()[-3000:])
         return self
+
+    def task_lines(self, name: str) -> list[tuple[str, str]]:
+        """``(task id, what happened)`` for each line the worker logged about a task called
+        ``name``, in order: "received", "succeeded", "retry", "raised"…"""
+        pattern = re.compile(rf"Task {re.escape(name)}\[([0-9a-f-]+)\] (\w+)")
+        return pattern.findall(self.log.read_text())
 
     def children(self) -> list[int]:
         output = subprocess.run(
@@ -199,12 +214,27 @@ class Worker:
         ).stdout
         return [int(pid) for pid in output.split()]
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
+    def request_stop(self) -> None:
+        """Ask for a warm shutdown (it takes a few seconds) without waiting for it."""
+        if self.process and self.process.poll() is None and not self.stopping:
             os.killpg(self.process.pid, signal.SIGTERM)
+            self.stopping = True
+
+    def stop(self) -> None:
+        self.request_stop()
+        if self.process and self.process.poll() is None:
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         self.process = None
+        self.stopping = False
+
+
+def stop_workers(workers: list[Worker]) -> None:
+    """Stop several workers, all shutting down at once."""
+    for worker in workers:
+        worker.request_stop()
+    for worker in workers:
+        worker.stop()

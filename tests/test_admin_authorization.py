@@ -33,7 +33,7 @@ from courses import api as courses_api
 from lms.accounts import roles
 from lms.certificates import api as certificates_api
 from lms.enrollment import api as enrollment_api
-from tests.certificates.test_certificates import complete
+from tests.helpers import complete
 from tests.routes import ROLES, named_routes
 from tests.test_security_headers import _image
 

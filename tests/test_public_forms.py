@@ -22,7 +22,7 @@ Not covered here, on purpose: Wagtail's page tree (the catch-all ``wagtail_serve
 lesson and assessment pages are tested in tests/courses and tests/enrollment), ``/admin/``
 (Wagtail's admin, behind its own login and tested by Wagtail) and ``/api/`` (the JSON API,
 whose malformed payloads are tested in tests/progress/test_ingestion.py and
-tests/reports/test_exports_api.py).
+tests/exports/test_exports_api.py).
 
 Examples are derandomized and no example database is kept, so CI runs the same examples
 every time; all examples of one form run inside one test transaction.
@@ -58,7 +58,7 @@ from wagtail.models import (
 )
 
 from lms.accounts import api as accounts_api
-from lms.reports import notifications
+from lms.notifications import api as notifications_api
 from tests.routes import named_routes
 
 # AULA_FUZZ_EXAMPLES=2000 AULA_FUZZ_RANDOM=1 explores further, with new examples each run.
@@ -390,7 +390,7 @@ def world(db, make_user, settings):
     return {
         "user": user,
         "folio": "7K3M-9QXT-H",
-        "opt_out_token": notifications.opt_out_token(user_id=user.pk),
+        "opt_out_token": notifications_api.opt_out_token(user_id=user.pk),
         "page_restriction": PageViewRestriction.objects.create(
             page=page,
             restriction_type=BaseViewRestriction.PASSWORD,

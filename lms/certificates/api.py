@@ -10,7 +10,6 @@ backoff) and leaves no row behind.
 from __future__ import annotations
 
 import logging
-import time
 import uuid as uuid_module
 from dataclasses import dataclass
 
@@ -211,9 +210,6 @@ def issue_certificate(*, enrollment_id: int, learner_name: str | None = None) ->
     certificate = _build(
         enrollment, learner_name=learner_name or _learner_name(enrollment.user), issuer=issuer
     )
-    delay = getattr(settings, "AULA_ISSUE_FAULT_DELAY", 0)
-    if delay:  # fault injection for the tests that kill a worker mid-issue; 0 otherwise
-        time.sleep(delay)
     _render_and_store(certificate, issuer)  # raises on a storage outage: the task retries
     try:
         with transaction.atomic():

@@ -2,26 +2,40 @@
 
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 
 from lms.certificates import api
 
-# Storage outages (S3 down, disk full): retry with exponential backoff, for up to about a
-# day; the periodic sweep catches anything that still slips through.
+# The retry policy of issuing, all of it here. Storage outages (S3 down, disk full) are
+# retried with exponential backoff and full jitter: up to 5 s, 10 s, 20 s… between tries,
+# never more than AULA_CERTIFICATE_RETRY_BACKOFF_MAX (600 s by default, so 150 tries last
+# up to about a day), read at each retry so a worker's environment decides it. The periodic
+# sweep catches anything that still slips through. A worker lost mid-task (acks_late,
+# reject_on_worker_lost) gives the message back to the broker; issuing is idempotent.
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+RETRY_BACKOFF = 5
+MAX_RETRIES = 150
 
 
 @shared_task(
+    bind=True,
     name="certificates.issue",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=STORAGE_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=150,
+    max_retries=MAX_RETRIES,
 )
-def issue_certificate_task(enrollment_id: int) -> str | None:
-    certificate = api.issue_certificate(enrollment_id=enrollment_id)
+def issue_certificate_task(self, enrollment_id: int) -> str | None:
+    try:
+        certificate = api.issue_certificate(enrollment_id=enrollment_id)
+    except STORAGE_ERRORS as exc:
+        countdown = get_exponential_backoff_interval(
+            factor=RETRY_BACKOFF,
+            retries=self.request.retries,
+            maximum=settings.AULA_CERTIFICATE_RETRY_BACKOFF_MAX,
+            full_jitter=True,
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
     return certificate.folio if certificate else None
 
 

@@ -8,6 +8,8 @@ class EnrollmentConfig(AppConfig):
     verbose_name = _("Inscripciones")
 
     def ready(self):
+        # Imported here, not at the top: models may be imported only once the app
+        # registry is ready, and this module is loaded before it is.
         from lms.accounts.api import register_personal_data, register_staff_rule
         from lms.enrollment import api
 

@@ -1,7 +1,7 @@
 """Bulk enrollment pages for coordinators, under /coordinacion/inscripcion/.
 
 An upload's page (``preview``) is its preview until it is confirmed, its progress while a
-Celery task applies it (``bulk_apply``), and its result once applied.
+Celery task applies it (``bulk.background``), and its result once applied.
 
 Every view is for people with at least one sede in their scope (``coordinator_required``:
 anonymous → log in, others → 403); an upload of a grupo outside the person's sedes is a
@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lms.accounts import api as accounts_api
-from lms.enrollment import api, bulk, bulk_apply
+from lms.enrollment import api, bulk, tasks
 from lms.files import private_file_response
 
 HISTORY_LENGTH = 20
@@ -161,7 +161,7 @@ def _render_progress(request, bulk_import) -> HttpResponse:
         "enrollment/bulk_progress.html",
         {
             "bulk_import": bulk_import,
-            "progress": bulk_apply.progress_of(bulk_import),
+            "progress": bulk.progress_of(bulk_import),
             "refresh": PROGRESS_REFRESH,
         },
     )
@@ -196,10 +196,10 @@ def preview(request: HttpRequest, pk) -> HttpResponse:
     bulk_import = _import_or_404(request, pk)
     if bulk_import.applied_at is not None:
         return _render_result(request, bulk_import)
-    stalled = bulk_apply.is_stalled(bulk_import)
-    if bulk_import.status in bulk_apply.ACTIVE and not stalled:
+    stalled = bulk.is_stalled(bulk_import)
+    if bulk_import.status in bulk.ACTIVE and not stalled:
         return _render_progress(request, bulk_import)
-    check = bulk_apply.preview_check(bulk_import, by=request.user)
+    check = bulk.preview_check(bulk_import, by=request.user)
     return _render_preview(request, bulk_import, check, stalled=stalled)
 
 
@@ -220,8 +220,11 @@ def apply(request: HttpRequest, pk) -> HttpResponse:
     bulk_import = _import_or_404(request, pk)
     if bulk_import.applied_at is not None:
         _already_applied(request, bulk_import)
-    elif not bulk_apply.request_apply(
-        bulk_import=bulk_import, by=request.user, base_url=_base_url(request)
+    elif not bulk.request_apply(
+        bulk_import=bulk_import,
+        by=request.user,
+        base_url=_base_url(request),
+        queue=tasks.queue_apply,
     ):
         bulk_import.refresh_from_db()
         if bulk_import.applied_at is not None:

@@ -195,7 +195,7 @@ class BulkImport(models.Model):
     grupo and enroll them in courses.
 
     Uploading stores the parsed rows and shows a preview; applying (a Celery task, see
-    ``bulk_apply``) re-validates them and writes everything in one transaction, or nothing.
+    ``bulk.background``) re-validates them and writes everything in one transaction, or nothing.
     ``status`` follows the way (``BulkImportStatus``); ``applied_at`` is set in the same
     transaction as ``status = applied`` and is what every reader checks. After applying,
     the rows (personal data) are cleared and only the counts are kept. ``code_sheet`` is

@@ -26,6 +26,15 @@ STORAGES = {
     else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The worker-kill test pauses a worker just before it stores a certificate's PDF
+# (tests/faults.py); production code has no such switch.
+if env.str("TEST_PAUSE_FIRST_CERTIFICATE_SAVE", default=""):
+    STORAGES["default"] = {
+        **STORAGES["default"],
+        "BACKEND": "tests.faults.PausingS3Storage"
+        if AWS_STORAGE_BUCKET_NAME
+        else "tests.faults.PausingFileSystemStorage",
+    }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="")

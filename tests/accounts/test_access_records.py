@@ -8,7 +8,7 @@ from django.urls import reverse
 from lms.accounts import api, roles
 from lms.accounts.models import AccessAction, AccessRecord
 from lms.enrollment import api as enrollment_api
-from tests.certificates.test_certificates import complete
+from tests.helpers import complete
 
 BROWSER = "Mozilla/5.0 (Linux; Android 13) Prueba"
 

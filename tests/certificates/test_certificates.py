@@ -9,31 +9,13 @@ from pypdf import PdfReader
 from wagtail.log_actions import registry as log_registry
 from wagtail.models import ModelLogEntry
 
-from courses import api as courses_api
 from lms.certificates import api, folio, signing
 from lms.certificates.tasks import sweep_missing_certificates
 from lms.enrollment import api as enrollment_api
-from lms.progress import api as progress_api
 
-
-def complete(user, course):
-    """Complete a course through learning events, as a learner would."""
-    steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
-    for step in steps.steps:
-        if step.page_id in steps.required_ids:
-            verb = "passed" if step.kind == "assessment" else "completed"
-            progress_api.record_server_event(user=user, verb=verb, page_id=step.page_id)
-    return enrollment_api.Enrollment.objects.get(user=user, course_id=course.pk)
-
-
-@pytest.fixture
-def certificate(enrolled, course, django_capture_on_commit_callbacks):
-    enrolled.display_name = "María Peña Núñez"
-    enrolled.email = "maria@example.org"
-    enrolled.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        enrollment = complete(enrolled, course)
-    return api.Certificate.objects.get(enrollment=enrollment)
+# ``complete`` is still imported from here by tests/accounts/test_access_records.py and
+# tests/test_admin_authorization.py, until they import it from tests.helpers.
+from tests.helpers import certificate_receiver_muted, complete
 
 
 class TestFolio:
@@ -128,15 +110,8 @@ class TestIssue:
         assert "/verificar/" in mail.outbox[0].body
 
     def test_storage_outage_leaves_no_row(self, enrolled, course):
-        enrollment_api.course_completed.disconnect(dispatch_uid="issue-certificate")
-        try:
+        with certificate_receiver_muted():
             enrollment = complete(enrolled, course)
-        finally:
-            from lms.certificates.apps import CertificatesConfig  # noqa: F401
-
-            enrollment_api.course_completed.connect(
-                api.on_course_completed, dispatch_uid="issue-certificate"
-            )
         with (
             mock.patch(
                 "django.core.files.storage.FileSystemStorage._save",
@@ -150,6 +125,40 @@ class TestIssue:
         assert sweep_missing_certificates() == 1  # eager here: issues right away
         assert api.Certificate.objects.filter(enrollment=enrollment).count() == 1
         assert api.missing_certificates() == []
+
+    @pytest.mark.parametrize(
+        ("backoff_max", "expected"), [(600, [5, 10, 160, 600]), (2, [2, 2, 2, 2])]
+    )
+    def test_storage_outages_are_retried_with_a_backoff_up_to_the_setting(
+        self, settings, backoff_max, expected
+    ):
+        """The retry policy (lms/certificates/tasks.py) reads the limit when it retries,
+        so AULA_CERTIFICATE_RETRY_BACKOFF_MAX in a worker's environment counts."""
+        from celery.exceptions import Retry
+
+        from lms.certificates.tasks import issue_certificate_task
+
+        settings.AULA_CERTIFICATE_RETRY_BACKOFF_MAX = backoff_max
+        countdowns = []
+
+        def retry(*, exc, countdown):
+            countdowns.append(countdown)
+            return Retry(exc=exc, when=countdown)
+
+        with (
+            mock.patch.object(api, "issue_certificate", side_effect=OSError("disco lleno")),
+            mock.patch.object(issue_certificate_task, "retry", side_effect=retry),
+            # The longest wait the jitter allows, so the test is exact.
+            mock.patch("celery.utils.time.random.randrange", side_effect=lambda stop: stop - 1),
+        ):
+            for retries in (0, 1, 5, 10):
+                issue_certificate_task.push_request(retries=retries)
+                try:
+                    with pytest.raises(Retry):
+                        issue_certificate_task.run(1)
+                finally:
+                    issue_certificate_task.pop_request()
+        assert countdowns == expected
 
     def test_not_completed_gets_nothing(self, enrolled, course):
         enrollment = enrollment_api.Enrollment.objects.get(user=enrolled)

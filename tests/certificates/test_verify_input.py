@@ -14,8 +14,6 @@ from django.utils.html import escape
 
 from lms.certificates import folio, forms
 
-from .test_certificates import certificate  # noqa: F401  (fixture)
-
 MALFORMED = "no es un folio válido. Revise cada letra y número: tiene la forma XXXX-XXXX-X."
 
 
@@ -105,7 +103,7 @@ def test_shown_is_short_and_visible():
     assert len(forms.shown("é" * 5000)) == forms.SHOWN_MAX_LENGTH
 
 
-def test_the_verification_page_and_its_json_are_never_cached(client, certificate):  # noqa: F811
+def test_the_verification_page_and_its_json_are_never_cached(client, certificate):
     for address in (
         f"/verificar/{certificate.folio}/",
         f"/verificar/{certificate.folio}.json",

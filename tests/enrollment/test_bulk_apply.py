@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from courses import api as courses_api
 from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
-from lms.enrollment import bulk
+from lms.enrollment import bulk, tasks
+from lms.enrollment.bulk import applying
 from lms.enrollment.tasks import cleanup_task
 from tests.conftest import in_threads
 from tests.factories.pages import add_course
@@ -38,7 +39,12 @@ def _import(grupo, by, rows, headers=None):
 
 
 def _apply(bulk_import, by):
-    return bulk.apply_import(bulk_import=bulk_import, by=by, base_url=BASE_URL)
+    return bulk.apply_import(
+        bulk_import=bulk_import,
+        by=by,
+        base_url=BASE_URL,
+        queue_welcome_email=tasks.send_welcome_email_task.delay,
+    )
 
 
 def _footprint() -> dict[str, int]:
@@ -228,7 +234,7 @@ class TestAllOrNothing:
             calls.append(1)
             return stale if len(calls) == 1 else real(**kwargs)
 
-        monkeypatch.setattr(bulk, "validate_rows", validate_as_at_preview)
+        monkeypatch.setattr(applying, "validate_rows", validate_as_at_preview)
         files_before = (
             default_storage.listdir("codigos")[1] if default_storage.exists("codigos") else []
         )
@@ -261,7 +267,7 @@ class TestAllOrNothing:
         real = bulk.validate_rows
         calls = []
         monkeypatch.setattr(
-            bulk,
+            applying,
             "validate_rows",
             lambda **kw: (calls.append(1), stale if len(calls) == 1 else real(**kw))[1],
         )

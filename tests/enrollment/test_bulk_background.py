@@ -20,7 +20,8 @@ from pypdf import PdfReader
 
 from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
-from lms.enrollment import bulk, bulk_apply, tasks
+from lms.enrollment import bulk, services, tasks
+from lms.enrollment.bulk import applying, background
 from lms.enrollment.models import BulkImport
 
 from .conftest import csv_bytes, upload
@@ -46,7 +47,9 @@ def _queue(bulk_import, by, capture):
     """Confirm as the page does and run what the commit would run (the task, eagerly;
     then the welcome emails it queues after its own commit)."""
     with capture(execute=True):
-        assert bulk_apply.request_apply(bulk_import=bulk_import, by=by, base_url=BASE_URL)
+        assert bulk.request_apply(
+            bulk_import=bulk_import, by=by, base_url=BASE_URL, queue=tasks.queue_apply
+        )
 
 
 def _code_files() -> list[str]:
@@ -137,7 +140,7 @@ class TestTheUploadsPage:
 
         html, percent = shown()  # the worker has not written anything yet
         assert "Aplicando la lista…" in html and percent == 0
-        reporter = bulk_apply._Reporter(bulk_import.pk)
+        reporter = background._Reporter(bulk_import.pk)
         reporter(bulk.STEP_ACCOUNTS, 800, 2000)
         html, percent = shown()
         assert "Aplicando la lista: 800 de 2000 filas…" in html
@@ -210,7 +213,7 @@ class TestTheUploadsPage:
             calls.append(1)
             return stale if len(calls) == 1 else real(**kwargs)
 
-        monkeypatch.setattr(bulk, "validate_rows", validate_as_at_preview)
+        monkeypatch.setattr(applying, "validate_rows", validate_as_at_preview)
         files, before = _code_files(), _footprint()
         client.force_login(coordinator)
         with django_capture_on_commit_callbacks(execute=True):
@@ -232,7 +235,7 @@ class TestTheUploadsPage:
     ):
         _sede, coordinator, grupo = norte
         bulk_import = _import(grupo, coordinator, ROWS)
-        real_enroll, calls = enrollment_api.enroll, []
+        real_enroll, calls = services.enroll, []
 
         def enroll_then_crash(**kwargs):
             calls.append(1)
@@ -240,7 +243,7 @@ class TestTheUploadsPage:
                 raise RuntimeError("se cayó algo")
             return real_enroll(**kwargs)
 
-        monkeypatch.setattr(enrollment_api, "enroll", enroll_then_crash)
+        monkeypatch.setattr(services, "enroll", enroll_then_crash)
         files, before = _code_files(), _footprint()
         client.force_login(coordinator)
         with django_capture_on_commit_callbacks(execute=True):
@@ -252,7 +255,7 @@ class TestTheUploadsPage:
         assert "la lista no se pudo aplicar. Puede intentarlo de nuevo" in html
         assert "Confirmar e inscribir" in html
 
-        monkeypatch.setattr(enrollment_api, "enroll", real_enroll)
+        monkeypatch.setattr(services, "enroll", real_enroll)
         with django_capture_on_commit_callbacks(execute=True):
             _confirm(client, bulk_import)
         assert _status(bulk_import) == "applied" and bulk_import.failure == ""
@@ -277,7 +280,7 @@ class TestTheTask:
         rows = [[f"persona{i:02}"] for i in range(60)]
         bulk_import = _import(grupo, coordinator, rows, ["usuario"])
         written = []
-        real_set = bulk_apply.cache.set
+        real_set = background.cache.set
 
         def spy(key, value, timeout):
             # Written while the transaction is still open: nothing of it is visible yet.
@@ -286,7 +289,7 @@ class TestTheTask:
             written.append((value["step"], value["done"], value["total"]))
             real_set(key, value, timeout)
 
-        monkeypatch.setattr(bulk_apply.cache, "set", spy)
+        monkeypatch.setattr(background.cache, "set", spy)
         _queue(bulk_import, coordinator, django_capture_on_commit_callbacks)
         assert written == [
             ("check", 0, 60),
@@ -312,7 +315,7 @@ class TestTheTask:
             raise ConnectionError("cache")
 
         for name in ("set", "get", "delete"):
-            monkeypatch.setattr(bulk_apply.cache, name, down)
+            monkeypatch.setattr(background.cache, name, down)
         _queue(bulk_import, coordinator, django_capture_on_commit_callbacks)
         assert _status(bulk_import) == "applied"
 
@@ -331,8 +334,9 @@ class TestTheTask:
             assert tasks.apply_bulk_import_task.delay(*arguments.values()).get() == "already"
         # Even one that finds it "applying" (redelivered): the row lock and applied_at.
         BulkImport.objects.filter(pk=bulk_import.pk).update(status="applying")
+        welcome = tasks.send_welcome_email_task.delay
         with django_capture_on_commit_callbacks(execute=True):
-            assert bulk_apply.apply_queued(**arguments) == "already"
+            assert bulk.apply_queued(**arguments, queue_welcome_email=welcome) == "already"
         assert _footprint() == after and len(mail.outbox) == sent
 
     def test_a_stale_message_does_nothing(self, norte):
@@ -342,13 +346,14 @@ class TestTheTask:
             "bulk_import_id": bulk_import.pk,
             "by_id": coordinator.pk,
             "base_url": BASE_URL,
+            "queue_welcome_email": tasks.send_welcome_email_task.delay,
         }
         before = _footprint()
         for status in ("pending", "failed"):  # never queued; failed since it was queued
             BulkImport.objects.filter(pk=bulk_import.pk).update(status=status)
-            assert bulk_apply.apply_queued(**arguments) == "skipped"
+            assert bulk.apply_queued(**arguments) == "skipped"
         bulk_import.delete()
-        assert bulk_apply.apply_queued(**arguments) == "skipped"
+        assert bulk.apply_queued(**arguments) == "skipped"
         assert _footprint() == before
 
     def test_a_learner_made_staff_since_the_preview_joins_no_grupo(
@@ -367,11 +372,14 @@ class TestTheTask:
             calls.append(1)
             return stale if len(calls) == 1 else real(**kwargs)
 
-        monkeypatch.setattr(bulk, "validate_rows", validate_as_at_preview)
+        monkeypatch.setattr(applying, "validate_rows", validate_as_at_preview)
         BulkImport.objects.filter(pk=bulk_import.pk).update(status="queued")
         before = _footprint()
-        result = bulk_apply.apply_queued(
-            bulk_import_id=bulk_import.pk, by_id=coordinator.pk, base_url=BASE_URL
+        result = bulk.apply_queued(
+            bulk_import_id=bulk_import.pk,
+            by_id=coordinator.pk,
+            base_url=BASE_URL,
+            queue_welcome_email=tasks.send_welcome_email_task.delay,
         )
         assert result == "failed" and _footprint() == before
         assert _status(bulk_import) == "failed"
@@ -384,8 +392,11 @@ class TestTheTask:
         BulkImport.objects.filter(pk=bulk_import.pk).update(status="queued")
         get_user_model().objects.filter(pk=coordinator.pk).update(is_active=False)
         before = _footprint()
-        result = bulk_apply.apply_queued(
-            bulk_import_id=bulk_import.pk, by_id=coordinator.pk, base_url=BASE_URL
+        result = bulk.apply_queued(
+            bulk_import_id=bulk_import.pk,
+            by_id=coordinator.pk,
+            base_url=BASE_URL,
+            queue_welcome_email=tasks.send_welcome_email_task.delay,
         )
         assert result == "failed" and _status(bulk_import) == "failed"
         assert _footprint() == before

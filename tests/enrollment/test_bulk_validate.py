@@ -12,7 +12,7 @@ from django.utils import timezone
 from courses import api as courses_api
 from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
-from lms.enrollment import bulk
+from lms.enrollment import bulk, tasks
 
 from .conftest import BAD_CURP, CURPS, csv_bytes
 
@@ -376,7 +376,12 @@ class TestConfusableUsernames:
         assert not bulk.validate_rows(rows=bulk_import.rows, grupo=grupo, by=coordinator).has_errors
         make_user("Ivan")
         with pytest.raises(bulk.ApplyFailed) as caught:
-            bulk.apply_import(bulk_import=bulk_import, by=coordinator, base_url="http://testserver")
+            bulk.apply_import(
+                bulk_import=bulk_import,
+                by=coordinator,
+                base_url="http://testserver",
+                queue_welcome_email=tasks.send_welcome_email_task.delay,
+            )
         assert caught.value.check.rows[0].errors == [f"Usuario «lvan»: {self.LOOKALIKE}"]
         assert not get_user_model().objects.filter(username="lvan").exists()
 

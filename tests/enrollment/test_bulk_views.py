@@ -13,7 +13,7 @@ from django.utils import timezone
 from courses import api as courses_api
 from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
-from lms.enrollment import bulk
+from lms.enrollment import bulk, tasks
 
 from .conftest import HEADERS, csv_bytes, upload, xlsx_bytes
 
@@ -27,7 +27,12 @@ def _import(grupo, by, rows=(("persona-uno",),), headers=("usuario",)):
 
 def _applied(grupo, by):
     bulk_import = _import(grupo, by)
-    bulk.apply_import(bulk_import=bulk_import, by=by, base_url="https://aula.example.org")
+    bulk.apply_import(
+        bulk_import=bulk_import,
+        by=by,
+        base_url="https://aula.example.org",
+        queue_welcome_email=tasks.send_welcome_email_task.delay,
+    )
     bulk_import.refresh_from_db()
     return bulk_import
 
@@ -349,7 +354,12 @@ class TestCodeSheet:
         _sede, coordinator, grupo = norte
         make_learner("con-cuenta", grupo)
         no_codes = _import(grupo, coordinator, rows=[("con-cuenta",)])
-        bulk.apply_import(bulk_import=no_codes, by=coordinator, base_url="https://x.example")
+        bulk.apply_import(
+            bulk_import=no_codes,
+            by=coordinator,
+            base_url="https://x.example",
+            queue_welcome_email=tasks.send_welcome_email_task.delay,
+        )
         client.force_login(coordinator)
         assert client.get(f"{BASE}{no_codes.uuid}/codigos.pdf").status_code == 404
         assert client.get(f"{BASE}{imports['pending'].uuid}/codigos.pdf").status_code == 404

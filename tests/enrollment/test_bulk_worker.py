@@ -17,7 +17,8 @@ from django.test import Client, override_settings
 
 from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
-from lms.enrollment import bulk, bulk_apply
+from lms.enrollment import bulk, tasks
+from lms.enrollment.bulk import background
 from lms.enrollment.models import BulkImport
 from tests.conftest import in_threads
 from tests.services import REDIS_URL, Worker, wait_for
@@ -76,7 +77,7 @@ def test_the_page_shows_progress_while_the_transaction_is_open(setting, monkeypa
     coordinator, grupo, prefix = setting
     bulk_import = _queued_import(coordinator, grupo, _rows(prefix, 100))
     reached, release = threading.Event(), threading.Event()
-    report = bulk_apply._Reporter.__call__
+    report = background._Reporter.__call__
 
     def pause_half_way(self, step, done, total):
         report(self, step, done, total)
@@ -84,7 +85,7 @@ def test_the_page_shows_progress_while_the_transaction_is_open(setting, monkeypa
             reached.set()
             release.wait(60)
 
-    monkeypatch.setattr(bulk_apply._Reporter, "__call__", pause_half_way)
+    monkeypatch.setattr(background._Reporter, "__call__", pause_half_way)
     name = connection.settings_dict["NAME"]
     outcome = []
 
@@ -92,8 +93,11 @@ def test_the_page_shows_progress_while_the_transaction_is_open(setting, monkeypa
         connections["default"].settings_dict["NAME"] = name
         try:
             outcome.append(
-                bulk_apply.apply_queued(
-                    bulk_import_id=bulk_import.pk, by_id=coordinator.pk, base_url=BASE_URL
+                bulk.apply_queued(
+                    bulk_import_id=bulk_import.pk,
+                    by_id=coordinator.pk,
+                    base_url=BASE_URL,
+                    queue_welcome_email=tasks.send_welcome_email_task.delay,
                 )
             )
         finally:
@@ -128,8 +132,11 @@ def test_two_workers_at_once_apply_it_once(setting):
     outcomes = []
     in_threads(
         lambda _: outcomes.append(
-            bulk_apply.apply_queued(
-                bulk_import_id=bulk_import.pk, by_id=coordinator.pk, base_url=BASE_URL
+            bulk.apply_queued(
+                bulk_import_id=bulk_import.pk,
+                by_id=coordinator.pk,
+                base_url=BASE_URL,
+                queue_welcome_email=tasks.send_welcome_email_task.delay,
             )
         ),
         [1, 2],

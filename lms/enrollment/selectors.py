@@ -1,0 +1,171 @@
+"""Reads of ``enrollment``: who is enrolled where, and who may see whom.
+
+Other apps reach these through ``lms.enrollment.api``; inside the app, ``services`` and
+``bulk`` import them from here. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import F
+from django.utils import timezone
+
+from lms.accounts import api as accounts_api
+from lms.enrollment.models import Enrollment, Grupo, Membership, Sede
+
+__all__ = [
+    "can_view_course_content",
+    "closed_reason",
+    "coordinates_a_sede",
+    "enrolled_course_ids",
+    "enrollments_for",
+    "export_personal_data",
+    "format_join_code",
+    "grupos_in_scope",
+    "is_enrolled",
+    "is_plain_learner",
+    "learner_in_scope",
+    "learners_in_scope",
+    "memberships_in_scope",
+    "plain_learners",
+    "sedes_in_scope",
+]
+
+
+def closed_reason(course, *, by_staff: bool = False, now=None) -> str | None:
+    """Why self-enrollment in ``course`` is not possible now ("coordinator_only",
+    "not_open_yet", "closed"), or None. The course page shows the same rule ``enroll``
+    enforces."""
+    now = now or timezone.now()
+    if course.enrollment_policy == "coordinator" and not by_staff:
+        return "coordinator_only"
+    if course.enrollment_opens_at and now < course.enrollment_opens_at:
+        return "not_open_yet"
+    if course.enrollment_closes_at and now >= course.enrollment_closes_at:
+        return "closed"
+    return None
+
+
+def is_enrolled(*, user, course_id: int) -> bool:
+    return (
+        user.is_authenticated
+        and Enrollment.objects.filter(
+            user=user, course_id=course_id, withdrawn_at__isnull=True
+        ).exists()
+    )
+
+
+def enrolled_course_ids(*, user_id: int, course_ids: Iterable[int]) -> set[int]:
+    return set(
+        Enrollment.objects.filter(
+            user_id=user_id, course_id__in=list(course_ids), withdrawn_at__isnull=True
+        ).values_list("course_id", flat=True)
+    )
+
+
+def can_view_course_content(*, user, course_id: int) -> bool:
+    """Lessons, assessments and their files: enrolled learners and course staff only."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.has_perm("wagtailadmin.access_admin"):
+        return True
+    return is_enrolled(user=user, course_id=course_id)
+
+
+def enrollments_for(*, user, include_withdrawn: bool = False) -> list[Enrollment]:
+    enrollments = Enrollment.objects.filter(user=user).select_related("course__module__level")
+    if not include_withdrawn:
+        enrollments = enrollments.filter(withdrawn_at__isnull=True)
+    return list(enrollments.order_by(F("completed_at").asc(nulls_first=True), "-enrolled_at"))
+
+
+def export_personal_data(user) -> list[dict]:
+    return [
+        {
+            "curso": e.course.title,
+            "inscrito_el": e.enrolled_at.isoformat(),
+            "dado_de_baja_el": e.withdrawn_at.isoformat() if e.withdrawn_at else None,
+            "concluido_el": e.completed_at.isoformat() if e.completed_at else None,
+        }
+        for e in Enrollment.objects.filter(user=user).select_related("course")
+    ]
+
+
+# --- Sedes and grupos -------------------------------------------------------------------
+
+
+def sedes_in_scope(*, user):
+    """The sedes a person may see and act on: all for administrators, their own for
+    coordinators, none for anyone else. Every coordinator page, export, API call and
+    email filters through this."""
+    if not user.is_authenticated:
+        return Sede.objects.none()
+    if user.is_superuser or user.has_perm("enrollment.view_all_sedes"):
+        return Sede.objects.all()
+    return Sede.objects.filter(coordinators=user)
+
+
+def plain_learners():
+    """The accounts a coordinator may ever see or act on: active learners and nothing more.
+
+    This is the one rule for who is a *learner* to the coordination side. Excluded are
+    deactivated accounts, staff and superusers, anyone in a group other than Educando
+    (asesores, coordinadores, administradores or any group an administrator made), anyone
+    holding a permission of their own, the coordinators of any sede and the asesores of
+    any grupo, whatever grupo they joined. A learner who later becomes staff drops out of
+    every coordinator's scope at once; one who stops being staff comes back.
+    """
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=False, is_superuser=False)
+        .exclude(groups__in=Group.objects.exclude(name=accounts_api.roles.EDUCANDO))
+        .exclude(user_permissions__isnull=False)
+        .exclude(coordinated_sedes__isnull=False)
+        .exclude(advised_grupos__isnull=False)
+    )
+
+
+def is_plain_learner(user) -> bool:
+    """Whether ``user`` is one of ``plain_learners()``. One query."""
+    return bool(user.is_authenticated) and plain_learners().filter(pk=user.pk).exists()
+
+
+def memberships_in_scope(*, sedes, grupo=None):
+    """The memberships of plain learners (``plain_learners``) in grupos of ``sedes``
+    (optionally one ``grupo``): what every coordinator page, export, API answer and email
+    counts and lists. ``sedes`` must already be narrowed by ``sedes_in_scope``."""
+    members = Membership.objects.filter(grupo__sede__in=sedes, user__in=plain_learners())
+    if grupo is not None:
+        members = members.filter(grupo=grupo)
+    return members
+
+
+def learners_in_scope(*, user):
+    """Ids of the plain learners in grupos of the sedes in ``user``'s scope (a subquery)."""
+    return memberships_in_scope(sedes=sedes_in_scope(user=user)).values("user_id")
+
+
+def grupos_in_scope(*, user):
+    """The grupos of the sedes in ``user``'s scope."""
+    return Grupo.objects.filter(sede__in=sedes_in_scope(user=user)).select_related("sede")
+
+
+def learner_in_scope(*, user, learner_id: int):
+    """The learner ``learner_id`` if ``user`` may see and act on them (a plain learner in a
+    grupo of one of ``user``'s sedes), else None. Views turn None into 404: a coordinator
+    cannot even learn whether an account outside their sedes exists."""
+    return (
+        get_user_model().objects.filter(pk=learner_id, pk__in=learners_in_scope(user=user)).first()
+    )
+
+
+def coordinates_a_sede(user) -> bool:
+    return Sede.objects.filter(coordinators=user).exists()
+
+
+def format_join_code(code: str) -> str:
+    """ "ABCDEFGH" → "ABCD-EFGH"."""
+    return f"{code[:4]}-{code[4:]}" if code else ""

@@ -1,0 +1,276 @@
+"""Who may open every coordinator page and endpoint.
+
+The table below must list every route under /coordinacion/ and /api/v1/coordinacion/
+(``test_every_coordinator_route_is_covered`` fails when a new one is added without it).
+Each route is tried by every role:
+
+- anonymous visitors are sent to log in (the API answers 401/403);
+- educandos, asesores and coordinators without a sede get 403;
+- a coordinator of another sede gets 404 for anything that names an object of this sede
+  (and for lists, only their own data, which the feature tests check);
+- the sede's coordinator and an administrator get through.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import reverse
+
+from lms.accounts import roles
+from lms.certificates import api as certificates_api
+from lms.enrollment import api as enrollment_api
+from lms.exports.models import ExportJob
+from tests.enrollment.conftest import csv_bytes, upload
+from tests.helpers import complete
+from tests.routes import ROLES, named_routes
+
+
+@dataclass
+class Route:
+    method: str
+    kwargs: object = None  # function(world) -> URL kwargs
+    bound: bool = False  # names an object of the sede: other coordinators get 404
+    data: object = None  # function(world) -> POST data
+    api: bool = False
+    allowed: tuple = ("coordinator", "administrator")
+    ok: tuple = (200, 302)
+    extra: dict = field(default_factory=dict)
+
+
+ROUTES = {
+    "coordination:home": Route("get"),
+    "coordination:sede": Route("get", lambda w: {"key": w["sede"].key}, bound=True),
+    "coordination:grupo": Route("get", lambda w: {"grupo_id": w["grupo"].pk}, bound=True),
+    "coordination:grupo_code": Route("post", lambda w: {"grupo_id": w["grupo"].pk}, bound=True),
+    "coordination:course": Route("get", lambda w: {"course_id": w["course"].pk}),
+    "coordination:at_risk": Route("get"),
+    "coordination:learner": Route("get", lambda w: {"learner_id": w["learner"].pk}, bound=True),
+    "coordination:reset_code": Route("post", lambda w: {"learner_id": w["learner"].pk}, bound=True),
+    "coordination:move": Route(
+        "post",
+        lambda w: {"learner_id": w["learner"].pk},
+        bound=True,
+        data=lambda w: {"grupo": w["grupo"].pk},
+    ),
+    "coordination:withdraw": Route(
+        "post",
+        lambda w: {"learner_id": w["learner"].pk, "course_id": w["course"].pk},
+        bound=True,
+    ),
+    "coordination:certificate_revoke": Route(
+        "post",
+        lambda w: {"certificate_uuid": w["certificate"].uuid},
+        bound=True,
+        data=lambda w: {"reason": "Prueba de permisos"},
+    ),
+    "coordination:certificate_reissue": Route(
+        "post",
+        lambda w: {"certificate_uuid": w["certificate"].uuid},
+        bound=True,
+        data=lambda w: {"learner_name": "Ana Ruiz", "reason": "Prueba de permisos"},
+    ),
+    "bulk:upload": Route("get"),
+    "bulk:template_csv": Route("get"),
+    "bulk:template_xlsx": Route("get"),
+    "bulk:preview": Route("get", lambda w: {"pk": w["draft"].uuid}, bound=True),
+    "bulk:apply": Route("post", lambda w: {"pk": w["draft"].uuid}, bound=True),
+    "bulk:code_sheet": Route("get", lambda w: {"pk": w["applied"].uuid}, bound=True),
+    "exports:form": Route("get"),
+    "exports:jobs": Route("get"),
+    # Only the person who asked for a file may download it (administrators too get 404).
+    "exports:download": Route(
+        "get", lambda w: {"job_uuid": w["job"].uuid}, bound=True, allowed=("coordinator",)
+    ),
+    "api-coordinacion-inscripciones": Route("get", api=True),
+}
+
+
+def _coordinator_routes():
+    """Every named route whose address starts with coordinacion/ or
+    api/v1/coordinacion/."""
+    return {
+        route.name
+        for route in named_routes()
+        if route.route.startswith(("coordinacion/", "api/v1/coordinacion/"))
+    }
+
+
+def test_every_coordinator_route_is_covered():
+    missing = _coordinator_routes() - set(ROUTES)
+    assert not missing, f"add these routes to ROUTES: {sorted(missing)}"
+
+
+@pytest.fixture
+def world(sedes, make_learner, make_user, course, django_capture_on_commit_callbacks):
+    sede, coordinator, grupo = sedes["norte"]
+    learner = make_learner("ana", grupo, course, display_name="Ana Ruis")
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment = complete(learner, course)
+    # Still enrolled in another course, so "withdraw" has something to do.
+    other_course = enrollment_api.Enrollment.objects.get(pk=enrollment.pk).course
+    users = {
+        "anonymous": None,
+        "educando": learner,
+        "asesor": make_user("asesora", roles.ASESOR),
+        "coordinator_without_sede": make_user("sin-sede", roles.COORDINADOR),
+        "other_coordinator": sedes["sur"][1],
+        "coordinator": coordinator,
+        "administrator": make_user("jefa", roles.ADMINISTRADOR),
+    }
+    client = Client()
+    client.force_login(coordinator)
+    rows = [["nuevo-uno", "Uno Nuevo", "", "", "", ""]]
+    upload(client, grupo, csv_bytes(rows))
+    applied = enrollment_api.BulkImport.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):  # the task applies it
+        client.post(reverse("bulk:apply", kwargs={"pk": applied.uuid}))
+    applied.refresh_from_db()
+    assert applied.applied_at and applied.code_sheet
+    upload(client, grupo, csv_bytes([["nuevo-dos", "", "", "", "", ""]]))
+    draft = enrollment_api.BulkImport.objects.get(applied_at__isnull=True)
+    job = ExportJob.objects.create(
+        requested_by=coordinator, kind="inscripciones", format="csv", status="done", rows=1
+    )
+    job.file.save("prueba.csv", ContentFile(b"sede\r\n"))
+    return {
+        "draft": draft,
+        "applied": applied,
+        "job": job,
+        "sede": sede,
+        "grupo": grupo,
+        "learner": learner,
+        "course": other_course,
+        "certificate": certificates_api.Certificate.objects.get(enrollment=enrollment),
+        "users": users,
+    }
+
+
+def _expected(route: Route, role: str):
+    if role == "anonymous":
+        return (401, 403) if route.api else (302,)
+    if role in ("educando", "asesor", "coordinator_without_sede"):
+        return (403,)
+    if role == "other_coordinator":
+        return (404,) if route.bound else (200,)
+    return route.ok if role in route.allowed else (404,)
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_each_role(client, world, name):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.kwargs(world) if route.kwargs else None)
+    for role in ROLES:
+        client.logout()
+        user = world["users"][role]
+        if user is not None:
+            client.force_login(user)
+        data = route.data(world) if route.data else {}
+        response = getattr(client, route.method)(url, data)
+        expected = _expected(route, role)
+        assert response.status_code in expected, (role, url, response.status_code)
+        if role == "anonymous" and not route.api:
+            assert response["Location"].startswith("/cuenta/entrar/"), url
+
+
+# --- Staff in a grupo stay out of every coordinator's reach -------------------------------
+
+LEARNER_ROUTES = sorted(
+    name
+    for name, route in ROUTES.items()
+    if route.bound
+    and route.kwargs
+    and name.startswith("coordination:")
+    and name not in ("coordination:sede", "coordination:grupo", "coordination:grupo_code")
+)
+
+
+def _staff(kind, make_user, sedes):
+    if kind == "superuser":
+        return make_user("raiz", is_superuser=True, is_staff=True)
+    if kind == "administrator":
+        return make_user("jefa-de-sistemas", roles.ADMINISTRADOR)
+    if kind == "asesor":
+        return make_user("asesor-de-norte", roles.ASESOR)
+    if kind == "learner_made_staff":
+        user = make_user("antes-educanda", roles.EDUCANDO)
+        user.is_staff = True
+        user.save()
+        return user
+    return sedes["sur"][1]  # the coordinator of another sede
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["superuser", "administrator", "asesor", "other_coordinator", "learner_made_staff"],
+)
+def test_staff_who_joined_a_grupo_are_404_on_every_learner_route(
+    client, sedes, make_user, course, kind, django_capture_on_commit_callbacks
+):
+    """However a staff account came to be in a grupo (joined with the code before that was
+    refused, or a learner later given a role), the sede's coordinator can neither see it
+    nor hand it a reset code, withdraw, move it or touch its certificates."""
+    _sede, coordinator, grupo = sedes["norte"]
+    staff = _staff(kind, make_user, sedes)
+    enrollment_api.Membership.objects.create(user=staff, grupo=grupo)
+    enrollment_api.enroll(user=staff, course=course)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment = complete(staff, course)
+    certificate = certificates_api.Certificate.objects.get(enrollment=enrollment)
+    world = {
+        "learner": staff,
+        "grupo": grupo,
+        "course": course,
+        "certificate": certificate,
+    }
+    client.force_login(coordinator)
+    for name in LEARNER_ROUTES:
+        route = ROUTES[name]
+        url = reverse(name, kwargs=route.kwargs(world))
+        data = route.data(world) if route.data else {}
+        response = getattr(client, route.method)(url, data)
+        assert response.status_code == 404, (kind, name, response.status_code)
+    # Nothing happened to the account or its certificate.
+    assert not staff.reset_codes.exists()
+    assert enrollment_api.is_enrolled(user=staff, course_id=course.pk)
+    certificate.refresh_from_db()
+    assert certificate.is_valid
+    # Nor does it show up in the grupo's list, the figures or the at-risk list.
+    page = client.get(reverse("coordination:grupo", kwargs={"grupo_id": grupo.pk}))
+    assert staff.username not in page.content.decode()
+    assert page.context["total"].enrolled == 0
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=staff.pk) is None
+
+
+def test_a_learner_given_a_role_drops_out_of_scope_and_comes_back(sedes, make_learner):
+    _sede, coordinator, grupo = sedes["norte"]
+    learner = make_learner("cambia-de-papel", grupo)
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=learner.pk)
+    asesores = roles_group(roles.ASESOR)
+    learner.groups.add(asesores)
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=learner.pk) is None
+    learner.groups.remove(asesores)
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=learner.pk)
+    grupo.asesores.add(learner)  # an asesor of a grupo is staff too, whatever their groups
+    assert enrollment_api.learner_in_scope(user=coordinator, learner_id=learner.pk) is None
+
+
+def roles_group(name):
+    from lms.accounts import api as accounts_api
+
+    return accounts_api.ensure_roles()[name]
+
+
+@pytest.mark.parametrize("kind", ["superuser", "administrator", "asesor", "other_coordinator"])
+def test_staff_cannot_join_a_grupo_with_its_code(client, sedes, make_user, kind):
+    _sede, _coordinator, grupo = sedes["norte"]
+    staff = _staff(kind, make_user, sedes)
+    code = enrollment_api.join_code_for(grupo=grupo)
+    client.force_login(staff)
+    response = client.post("/mis-cursos/grupo/", {"code": code})
+    assert response.status_code == 200
+    assert "personal de Aula" in str(response.context["form"].errors["code"])
+    assert not enrollment_api.Membership.objects.filter(user=staff).exists()
+    with pytest.raises(enrollment_api.EnrollmentError):
+        enrollment_api.add_to_grupo(grupo=grupo, user=staff)
