@@ -9,19 +9,19 @@ from content.blocks import (
     LessonStreamBlock,
     QuestionStreamBlock,
 )
-from content.library.format import (
-    FORMAT_VERSION,
-    LIBRARY_ROOT,
+from content.library.block_values import MediaResolver, block_from_file, block_to_file
+from content.library.folders import (
     ContentsEntry,
     CourseFolder,
-    LibraryError,
-    MediaResolver,
-    block_from_file,
-    block_to_file,
-    dump_yaml,
     list_course_folders,
     read_course_folder,
     walk_contents,
+)
+from content.library.format import (
+    FORMAT_VERSION,
+    LIBRARY_ROOT,
+    LibraryError,
+    dump_yaml,
     write_yaml,
 )
 from content.library.media import (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -29,18 +30,15 @@ from courses.curriculum import (
     credential_progress,
     load_framework_file,
 )
-from courses.library import ImportReport, export_course, import_library
+from courses.library.exporter import export_course
+from courses.library.importer import ImportReport, import_library
 from courses.models import (
     AssessmentKind,
-    AssessmentPage,
     CatalogPage,
     CoursePage,
-    CredentialRule,
     Framework,
     HomePage,
-    LessonPage,
     Module,
-    UnitPage,
 )
 from courses.selectors import (
     CourseSteps,
@@ -55,21 +53,16 @@ from courses.selectors import (
     step_courses,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
+
 __all__ = [
     "AssessmentKind",
-    "AssessmentPage",
-    "CatalogPage",
-    "CoursePage",
     "CourseSteps",
     "CredentialProgress",
-    "CredentialRule",
-    "Framework",
-    "HomePage",
     "ImportReport",
-    "LessonPage",
-    "Module",
     "Step",
-    "UnitPage",
     "assign_asesores",
     "catalog_courses",
     "catalog_filters",
@@ -175,20 +168,22 @@ def load_curriculum(*, path: Path | None = None, update: bool = True) -> Framewo
 
 
 @transaction.atomic
-def assign_asesores(*, course: CoursePage, users: Iterable) -> None:
+def assign_asesores(*, course: CoursePage, users: Iterable[AbstractBaseUser]) -> None:
     """Set who may edit ``course`` (besides coordinators and administrators)."""
     course.asesores.set(list(users))
     course.asesores.commit()
 
 
-def modules_by_key(*, keys) -> dict[str, Module]:
+def modules_by_key(*, keys: Iterable[str]) -> dict[str, Module]:
     """Curriculum modules by key (any framework), with their level, eje and live courses."""
     modules = Module.objects.filter(key__in=list(keys)).select_related("level", "eje")
     return {m.key: m for m in modules.prefetch_related("courses")}
 
 
-def page_urls(*, page_ids, request=None) -> dict[int, str]:
-    """Relative URLs of live pages, in one query."""
+def page_urls(
+    *, page_ids: Iterable[int], request: HttpRequest | None = None
+) -> dict[int, str | None]:
+    """Relative URLs of live pages, in one query (None for a page no site routes to)."""
     return {
         page.pk: page.get_url(request) for page in Page.objects.live().filter(pk__in=list(page_ids))
     }

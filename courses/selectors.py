@@ -3,7 +3,9 @@ the number of courses or lessons."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Required, TypedDict, TypeVar
 
 from django.db.models import Prefetch, Q
 from django.http import QueryDict
@@ -38,7 +40,10 @@ class CatalogFilters:
         return bool(self.q or self.level or self.eje or self.module)
 
 
-def _pick(options, key: str):
+_Option = TypeVar("_Option", Level, Eje, Module)
+
+
+def _pick(options: Iterable[_Option], key: str) -> _Option | None:
     return next((option for option in options if option.key == key), None) if key else None
 
 
@@ -134,7 +139,7 @@ def course_outline(*, course: CoursePage) -> list[OutlineItem]:
 
 def flat_steps(outline: list[OutlineItem]) -> list[Page]:
     """The lessons and assessments of an outline in study order (units left out)."""
-    steps = []
+    steps: list[Page] = []
     for item in outline:
         if item.kind == "unit":
             steps.extend(child.page for child in item.children)
@@ -143,7 +148,15 @@ def flat_steps(outline: list[OutlineItem]) -> list[Page]:
     return steps
 
 
-def lesson_navigation(*, page: Page) -> dict:
+class LessonNavigation(TypedDict, total=False):
+    course: Required[CoursePage | None]
+    step_number: int
+    step_count: int
+    previous_step: Required[Page | None]
+    next_step: Required[Page | None]
+
+
+def lesson_navigation(*, page: Page) -> LessonNavigation:
     """The course a lesson or assessment belongs to, and its previous and next steps."""
     course = CoursePage.objects.ancestor_of(page).select_related("module").first()
     if course is None:
@@ -194,7 +207,7 @@ class CourseSteps:
         return required
 
 
-def course_steps(*, course_ids) -> dict[int, CourseSteps]:
+def course_steps(*, course_ids: Iterable[int]) -> dict[int, CourseSteps]:
     """Study steps of several courses in three queries, whatever their size."""
     courses = list(
         CoursePage.objects.filter(pk__in=list(course_ids)).values(
@@ -223,7 +236,7 @@ def course_steps(*, course_ids) -> dict[int, CourseSteps]:
     return result
 
 
-def step_courses(*, page_ids) -> dict[int, tuple[int, str]]:
+def step_courses(*, page_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     """For live lesson and assessment pages: page id → (course id, kind). Two queries."""
     pages = {
         row["pk"]: (row["path"], "lesson")
@@ -250,4 +263,5 @@ def step_courses(*, page_ids) -> dict[int, tuple[int, str]]:
 
 
 def course_of_page(*, page: Page) -> CoursePage | None:
-    return CoursePage.objects.ancestor_of(page, inclusive=True).first()
+    course: CoursePage | None = CoursePage.objects.ancestor_of(page, inclusive=True).first()
+    return course

@@ -11,6 +11,8 @@ $bin/ruff check .
 $bin/ruff format --check .
 echo "== import-linter"
 $bin/lint-imports
+echo "== mypy (strict over every api.py, services and selectors; files in pyproject.toml)"
+$bin/mypy
 echo "== migrations are up to date"
 $bin/python manage.py makemigrations --check --dry-run
 echo "== Django system checks (production settings)"
@@ -34,8 +36,8 @@ except Exception as exc:
     sys.exit(1)
 PY
 then
-  echo "== tests on PostgreSQL"
-  DATABASE_URL=$PG_URL $bin/pytest "$@"
+  echo "== tests on PostgreSQL, with coverage (the floor is in pyproject.toml)"
+  DATABASE_URL=$PG_URL $bin/pytest --cov --cov-report=term:skip-covered "$@"
 elif [ "${CI:-}" = "true" ]; then
   echo "CI: PostgreSQL is required and not reachable" >&2
   exit 1

@@ -12,7 +12,9 @@ import pytest
 from django.core.management import call_command
 
 from courses import api as courses_api
+from courses.models import CatalogPage, LessonPage
 from lms.accounts import api as accounts_api
+from tests import helpers
 
 CI = os.environ.get("CI") == "true"
 
@@ -79,25 +81,18 @@ def _staff_sessions_passed_the_second_step(request, monkeypatch):
 
 @pytest.fixture
 def catalog(db):
-    return courses_api.CatalogPage.objects.get()
+    return CatalogPage.objects.get()
 
 
 @pytest.fixture
 def course(db):
-    return courses_api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    return helpers.the_course()
 
 
 @pytest.fixture
-def make_user(db, django_user_model):
-    def make(username: str, *roles: str, **fields):
-        user = django_user_model.objects.create_user(
-            username=username, password="contraseña-de-prueba", **fields
-        )
-        for role in roles:
-            user.groups.add(accounts_api.ensure_roles()[role])
-        return user
-
-    return make
+def make_user(db):
+    """``make_user(username, *roles, **fields)``, password ``helpers.PASSWORD``."""
+    return helpers.make_user
 
 
 @pytest.fixture
@@ -125,48 +120,22 @@ def enrolled(educando, course):
 
 
 @pytest.fixture
-def sedes(db, make_user):
+def sedes(db):
     """Two Plazas Comunitarias, "norte" and "sur", each with its own coordinator and one
     grupo: ``sedes["norte"] == (sede, coordinator, grupo)``."""
-    from lms.enrollment import api as enrollment_api
-
-    made = {}
-    for key in ("norte", "sur"):
-        sede = enrollment_api.Sede.objects.create(
-            key=key, name=f"Plaza {key}", kind=enrollment_api.SedeKind.PLAZA
-        )
-        coordinator = make_user(f"coordina-{key}", accounts_api.roles.COORDINADOR)
-        sede.coordinators.add(coordinator)
-        grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 1")
-        made[key] = (sede, coordinator, grupo)
-    return made
+    return helpers.make_sedes()
 
 
 @pytest.fixture
-def make_learner(make_user):
+def make_learner(db):
     """``make_learner(name, grupo, course, lessons_done=2)``: an educando in ``grupo``,
     enrolled in ``course`` (if given), who has finished its first ``lessons_done``
     required lessons."""
-    from lms.enrollment import api as enrollment_api
-    from lms.progress import api as progress_api
-
-    def make(name, grupo=None, course=None, *, lessons_done=0, **fields):
-        user = make_user(name, accounts_api.roles.EDUCANDO, **fields)
-        if grupo is not None:
-            enrollment_api.add_to_grupo(grupo=grupo, user=user)
-        if course is not None:
-            enrollment_api.enroll(user=user, course=course)
-            steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
-            lessons = [s for s in steps.steps if s.kind == "lesson" and s.required]
-            for step in lessons[:lessons_done]:
-                progress_api.record_server_event(user=user, verb="completed", page_id=step.page_id)
-        return user
-
-    return make
+    return helpers.make_learner
 
 
 def lesson(slug: str):
-    return courses_api.LessonPage.objects.get(slug=slug)
+    return LessonPage.objects.get(slug=slug)
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ another test module.
   events, so completion, ``course_completed`` and whatever hangs on it run for real.
 - ``certificate_receiver_muted()``: ``course_completed`` reaches no certificate
   receiver inside the block, as if its message had been lost.
+- ``make_user``, ``make_learner``, ``make_sedes``, ``the_course``, ``log_in``: what
+  conftest's fixtures build, for ``django.test.TestCase.setUpTestData`` (see below).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from contextlib import contextmanager
 
 from courses import api as courses_api
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Enrollment
 from lms.progress import api as progress_api
 
 # The dispatch_uid under which lms/certificates/apps.py connects its receiver.
@@ -29,7 +32,7 @@ def complete(user, course):
         if step.page_id in steps.required_ids:
             verb = "passed" if step.kind == "assessment" else "completed"
             progress_api.record_server_event(user=user, verb=verb, page_id=step.page_id)
-    return enrollment_api.Enrollment.objects.get(user=user, course_id=course.pk)
+    return Enrollment.objects.get(user=user, course_id=course.pk)
 
 
 @contextmanager
@@ -45,3 +48,82 @@ def certificate_receiver_muted() -> Iterator[None]:
         enrollment_api.course_completed.connect(
             certificates_api.on_course_completed, dispatch_uid=CERTIFICATE_RECEIVER
         )
+
+
+# --- Data shared by a test class ----------------------------------------------------------
+# ``django.test.TestCase.setUpTestData`` runs before any pytest fixture and cannot ask for
+# one. These build what conftest's ``make_user``, ``make_learner``, ``sedes`` and ``course``
+# fixtures build, the same way, for classes whose tests only read their data: Django builds
+# it once for the class and rolls it back after the class (and each test's changes after
+# the test).
+
+PASSWORD = "contraseña-de-prueba"
+
+
+def make_user(username: str, *roles: str, **fields):
+    """A user with ``roles`` and the password ``PASSWORD`` (conftest's ``make_user``)."""
+    from django.contrib.auth import get_user_model
+
+    from lms.accounts import api as accounts_api
+
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **fields)
+    for role in roles:
+        user.groups.add(accounts_api.ensure_roles()[role])
+    return user
+
+
+def make_learner(name, grupo=None, course=None, *, lessons_done=0, **fields):
+    """conftest's ``make_learner``: an educando in ``grupo``, enrolled in ``course`` (if
+    given), who has finished its first ``lessons_done`` required lessons."""
+    from lms.accounts import api as accounts_api
+
+    user = make_user(name, accounts_api.roles.EDUCANDO, **fields)
+    if grupo is not None:
+        enrollment_api.add_to_grupo(grupo=grupo, user=user)
+    if course is not None:
+        enrollment_api.enroll(user=user, course=course)
+        steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
+        lessons = [s for s in steps.steps if s.kind == "lesson" and s.required]
+        for step in lessons[:lessons_done]:
+            progress_api.record_server_event(user=user, verb="completed", page_id=step.page_id)
+    return user
+
+
+def make_sedes():
+    """conftest's ``sedes``: ``{"norte": (sede, coordinator, grupo), "sur": (...)}``."""
+    from lms.accounts import api as accounts_api
+    from lms.enrollment.models import Grupo, Sede
+
+    made = {}
+    for key in ("norte", "sur"):
+        sede = Sede.objects.create(key=key, name=f"Plaza {key}", kind=enrollment_api.SedeKind.PLAZA)
+        coordinator = make_user(f"coordina-{key}", accounts_api.roles.COORDINADOR)
+        sede.coordinators.add(coordinator)
+        grupo = Grupo.objects.create(sede=sede, name="Grupo 1")
+        made[key] = (sede, coordinator, grupo)
+    return made
+
+
+def the_course():
+    """conftest's ``course``: "Fracciones y porcentajes", from the course library."""
+    from courses.models import CoursePage
+
+    return CoursePage.objects.get(slug="fracciones-y-porcentajes")
+
+
+def log_in(client, user) -> None:
+    """``client.force_login(user)`` past the second step, as conftest's autouse fixture
+    makes it inside tests (it is not active yet in ``setUpTestData``)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from lms.accounts import two_factor
+
+    client.force_login(user)
+    if two_factor.requires_second_factor(user):
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, name="pruebas", defaults={"confirmed": True}
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()

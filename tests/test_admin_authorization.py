@@ -29,10 +29,11 @@ from wagtail.documents import get_document_model
 from wagtail.log_actions import log
 from wagtail.models import Collection, Site, Task, Workflow
 
-from courses import api as courses_api
+from courses.models import LessonPage, Module
 from lms.accounts import roles
 from lms.certificates import api as certificates_api
-from lms.enrollment import api as enrollment_api
+from lms.certificates.models import Certificate
+from lms.enrollment.models import Grupo, Sede
 from tests.helpers import complete
 from tests.routes import ROLES, named_routes
 from tests.test_security_headers import _image
@@ -79,10 +80,10 @@ def world(sedes, make_learner, make_user, course, django_capture_on_commit_callb
     near_sede, coordinator, near_grupo = sedes["norte"]
     far_sede, far_coordinator, far_grupo = sedes["sur"]
     administrator = make_user("jefa", roles.ADMINISTRADOR)
-    enrollment_api.Sede.objects.filter(pk=near_sede.pk).update(name="Plaza Cercanía")
-    enrollment_api.Sede.objects.filter(pk=far_sede.pk).update(name="Plaza Lejanía")
-    enrollment_api.Grupo.objects.filter(pk=near_grupo.pk).update(name="Círculo Cercanía")
-    enrollment_api.Grupo.objects.filter(pk=far_grupo.pk).update(name="Círculo Lejanía")
+    Sede.objects.filter(pk=near_sede.pk).update(name="Plaza Cercanía")
+    Sede.objects.filter(pk=far_sede.pk).update(name="Plaza Lejanía")
+    Grupo.objects.filter(pk=near_grupo.pk).update(name="Círculo Cercanía")
+    Grupo.objects.filter(pk=far_grupo.pk).update(name="Círculo Lejanía")
     for obj in (near_sede, far_sede, near_grupo, far_grupo):
         obj.refresh_from_db()
     near = make_learner("cercania-ana", near_grupo, course, display_name="Ana Cercanía")
@@ -90,8 +91,8 @@ def world(sedes, make_learner, make_user, course, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         far_enrollment = complete(far, course)
         near_enrollment = complete(near, course)
-    far_certificate = certificates_api.Certificate.objects.get(enrollment=far_enrollment)
-    near_certificate = certificates_api.Certificate.objects.get(enrollment=near_enrollment)
+    far_certificate = Certificate.objects.get(enrollment=far_enrollment)
+    near_certificate = Certificate.objects.get(enrollment=near_enrollment)
     # Audit-log entries of each sede's objects, as the admin and the coordinators make them.
     for grupo, sede, who in (
         (far_grupo, far_sede, far_coordinator),
@@ -101,10 +102,7 @@ def world(sedes, make_learner, make_user, course, django_capture_on_commit_callb
         log(instance=sede, action="wagtail.edit", user=administrator)
     certificates_api.revoke(certificate=far_certificate, by=far_coordinator, reason="Prueba")
     certificates_api.revoke(certificate=near_certificate, by=coordinator, reason="Prueba")
-    lesson = (
-        courses_api.LessonPage.objects.child_of(course).first()
-        or courses_api.LessonPage.objects.first()
-    )
+    lesson = LessonPage.objects.child_of(course).first() or LessonPage.objects.first()
     lesson.save_revision(user=administrator)
     image = _image()
     document = get_document_model().objects.create(title="Guía", file=_pdf())
@@ -154,7 +152,7 @@ def world(sedes, make_learner, make_user, course, django_capture_on_commit_callb
     pk_by_name = [
         ("enrollment_grupo", far_grupo.pk),
         ("enrollment_sede", far_sede.pk),
-        ("courses_", courses_api.Module.objects.order_by("pk").first().pk),
+        ("courses_", Module.objects.order_by("pk").first().pk),
         ("wagtailimages", image.pk),
         ("wagtaildocs", document.pk),
         ("wagtailusers_users", far.pk),

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from courses import api
+from courses.models import CoursePage, LessonPage, Module
 from tests.conftest import CI
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -103,9 +103,9 @@ def phone(browser, client):
 
 
 def _pages():
-    course = api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
-    lesson = api.LessonPage.objects.get(slug="que-es-una-fraccion")
-    budget = api.LessonPage.objects.get(slug="presupuesto-mensual")
+    course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    lesson = LessonPage.objects.get(slug="que-es-una-fraccion")
+    budget = LessonPage.objects.get(slug="presupuesto-mensual")
     return [
         "/",
         "/cursos/",
@@ -120,7 +120,7 @@ def _pages():
 def test_learner_pages_fit_a_360px_phone(db, phone, client, educando):
     from lms.enrollment import api as enrollment_api
 
-    for course in api.CoursePage.objects.live():
+    for course in CoursePage.objects.live():
         enrollment_api.enroll(user=educando, course=course)
     client.force_login(educando)
     for path in [*_pages(), "/mis-cursos/", "/mis-cursos/grupo/"]:
@@ -150,9 +150,9 @@ def test_study_time_is_sent_by_the_page_script(db, phone, client, educando):
     from lms.enrollment import api as enrollment_api
     from lms.progress.models import LearningEvent
 
-    lesson = api.LessonPage.objects.get(slug="que-es-una-fraccion")
+    lesson = LessonPage.objects.get(slug="que-es-una-fraccion")
     enrollment_api.enroll(
-        user=educando, course=api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+        user=educando, course=CoursePage.objects.get(slug="fracciones-y-porcentajes")
     )
     client.force_login(educando)
     phone.goto(f"http://testserver{lesson.url}")
@@ -176,7 +176,7 @@ def test_coordinator_pages_fit_a_360px_phone(db, phone, client, sedes, make_lear
     """Coordinators also work from phones: every page of /coordinacion/ fits, labels its
     inputs and makes no request to another site."""
     sede, coordinator, grupo = sedes["norte"]
-    course = api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
     learner = make_learner("ana", grupo, course, lessons_done=2, display_name="Ana Ruiz")
     client.force_login(coordinator)
     paths = [
@@ -213,12 +213,11 @@ def test_admin_pages_work_under_the_admin_policy(db, phone, client, coordinador)
     course page with date fields, a module with its outcomes inline, the image and
     document libraries, the reports) render and run without one violation or script
     error."""
-    from courses import api as courses_api
 
     errors = []
     phone.on("pageerror", lambda error: errors.append(str(error)))
-    course = api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
-    module = courses_api.Module.objects.order_by("pk").first()
+    course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    module = Module.objects.order_by("pk").first()
     client.force_login(coordinador)
     paths = [
         "/admin/",

@@ -8,12 +8,12 @@ from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from courses import api
+from courses.models import CoursePage, LessonPage
 from tests.factories.pages import add_course, add_lesson
 
 
 def _lesson(slug="que-es-una-fraccion"):
-    return api.LessonPage.objects.get(slug=slug)
+    return LessonPage.objects.get(slug=slug)
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def learner(client, educando):
     """An educanda enrolled in every shipped course, logged in."""
     from lms.enrollment import api as enrollment_api
 
-    for course in api.CoursePage.objects.live():
+    for course in CoursePage.objects.live():
         enrollment_api.enroll(user=educando, course=course)
     client.force_login(educando)
     return educando
@@ -56,7 +56,7 @@ def test_lesson_page_renders_its_blocks_and_navigation(client, learner):
 
 
 def test_assessment_page_renders_questions_without_answers(client, learner):
-    exam = api.CoursePage.objects.get(slug="fracciones-y-porcentajes").final_assessment
+    exam = CoursePage.objects.get(slug="fracciones-y-porcentajes").final_assessment
     html = client.get(exam.url).content.decode()
     assert html.count('class="question"') == len(exam.questions)
     assert "Se aprueba con 70" in html
@@ -73,7 +73,7 @@ def _assets(html: str) -> list[str]:
 
 @pytest.mark.parametrize("slug", ["que-es-una-fraccion", "enviar-dinero-a-casa"])
 def test_lesson_page_makes_no_third_party_requests(client, learner, slug):
-    lesson = api.LessonPage.objects.filter(slug=slug).first() or _lesson()
+    lesson = LessonPage.objects.filter(slug=slug).first() or _lesson()
     html = client.get(lesson.url).content.decode()
     for url in _assets(html):
         assert not re.match(r"^(https?:)?//", url), url
@@ -83,7 +83,7 @@ def test_lesson_page_weight_under_30_kb_compressed(client, learner):
     """HTML + CSS + JS of the heaviest shipped lesson, as an enrolled learner sees it,
     gzip-compressed, media excluded."""
     sizes = []
-    for lesson in api.LessonPage.objects.live():
+    for lesson in LessonPage.objects.live():
         response = client.get(lesson.url)
         assert response.status_code == 200
         html = response.content

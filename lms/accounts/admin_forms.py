@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
 
-from lms.accounts import api
+from lms.accounts import api, people
 from lms.accounts.validators import (
     normalise_curp,
     normalise_username,
@@ -61,7 +61,7 @@ class ProfileFieldsForm(forms.Form):
         if username != self.instance.username:
             validate_unambiguous_username(typed)
             if api.username_looks_taken(username=username, exclude_pk=self.instance.pk):
-                raise ValidationError(api.USERNAME_LOOKALIKE, code="username_lookalike")
+                raise ValidationError(people.USERNAME_LOOKALIKE, code="username_lookalike")
         return username
 
     def clean_curp(self) -> str:

@@ -16,7 +16,7 @@ from lms.accounts.validators import (
 )
 
 
-class UserManager(DjangoUserManager):
+class UserManager(DjangoUserManager["User"]):
     """Django's, so that ``create_user`` and ``createsuperuser`` also store the username's
     skeleton (it may run in migrations, on historical models without ``User``'s methods)."""
 

@@ -25,7 +25,6 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from lms.accounts import api, forms
-from lms.enrollment import api as enrollment_api
 
 # Sign-up and reset codes log the person in themselves, past django-axes (which guards
 # only password guessing at the log-in form).
@@ -80,9 +79,11 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self):
-        """Coordinators land on their dashboard; everyone else on "Mis cursos"."""
-        if enrollment_api.sedes_in_scope(user=self.request.user).exists():
-            return "/coordinacion/"
+        """People with a workplace (coordinators: their dashboard) land there; everyone
+        else on "Mis cursos"."""
+        places = api.workplaces_for(self.request.user)
+        if places:
+            return places[0].url
         return super().get_default_redirect_url()
 
 
@@ -188,7 +189,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "accounts/profile.html",
         {
             "form": form,
-            "coordinates": enrollment_api.sedes_in_scope(user=request.user).exists(),
+            "workplaces": api.workplaces_for(request.user),
             "second_factor": _second_factor_status(request.user),
         },
     )

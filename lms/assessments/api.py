@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -19,8 +20,13 @@ from lms.assessments.signals import attempt_graded
 from lms.enrollment import api as enrollment_api
 from lms.progress import api as progress_api
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from courses.read_models import AssessmentPage, CoursePage, Module
+    from lms.accounts.read_models import User
+
 __all__ = [
-    "Attempt",
     "AttemptError",
     "Placement",
     "attempt_graded",
@@ -41,14 +47,17 @@ class AttemptError(Exception):
         return self.message
 
 
-def pinned_assessment(attempt: Attempt):
+def pinned_assessment(attempt: Attempt) -> AssessmentPage:
     """The assessment as it was when this attempt was taken."""
     from wagtail.models import Revision
 
-    return Revision.objects.get(pk=attempt.revision_id).as_object()
+    assessment: AssessmentPage = Revision.objects.get(pk=attempt.revision_id).as_object()
+    return assessment
 
 
-def submit_attempt(*, user, assessment, answers: dict[str, list[str]]) -> Attempt:
+def submit_attempt(
+    *, user: User, assessment: AssessmentPage, answers: dict[str, list[str]]
+) -> Attempt:
     """Grade ``answers`` (by question block id) against the published assessment.
 
     Course assessments need an active enrollment; diagnostics in the catalog only a
@@ -116,7 +125,7 @@ def submit_attempt(*, user, assessment, answers: dict[str, list[str]]) -> Attemp
     return attempt
 
 
-def attempts_for(*, user, assessment_id: int) -> list[Attempt]:
+def attempts_for(*, user: User | AnonymousUser, assessment_id: int) -> list[Attempt]:
     if not user.is_authenticated:
         return []
     return list(Attempt.objects.filter(user=user, assessment_id=assessment_id).order_by("number"))
@@ -127,7 +136,7 @@ class TopicResult:
     key: str
     right: int = 0
     total: int = 0
-    module: object = None
+    module: Module | None = None
 
     @property
     def percent(self) -> Decimal:
@@ -141,7 +150,7 @@ class Placement:
     known: list[TopicResult] = field(default_factory=list)
     to_study: list[TopicResult] = field(default_factory=list)
     level: object = None
-    courses: list = field(default_factory=list)
+    courses: list[CoursePage] = field(default_factory=list)
 
 
 def placement(*, attempt: Attempt) -> Placement:
@@ -164,18 +173,18 @@ def placement(*, attempt: Attempt) -> Placement:
         topic.module = modules.get(key)
         (outcome.known if topic.percent >= assessment.pass_mark else outcome.to_study).append(topic)
 
-    def order(topic):
+    def order(topic: TopicResult) -> tuple[int, str]:
         module = topic.module
         return (module.level.sort_order if module and module.level else 99, key_name(topic))
 
-    def key_name(topic):
+    def key_name(topic: TopicResult) -> str:
         return topic.module.name if topic.module else topic.key
 
     outcome.known.sort(key=order)
     outcome.to_study.sort(key=order)
     if outcome.to_study and outcome.to_study[0].module:
         outcome.level = outcome.to_study[0].module.level
-    seen = set()
+    seen: set[int] = set()
     for topic in outcome.to_study:
         if topic.module:
             for course in topic.module.courses.all():
@@ -185,7 +194,7 @@ def placement(*, attempt: Attempt) -> Placement:
     return outcome
 
 
-def export_personal_data(user) -> list[dict]:
+def export_personal_data(user: User) -> list[dict[str, object]]:
     return [
         {
             "evaluacion": a.assessment_id,

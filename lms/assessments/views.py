@@ -6,7 +6,9 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.assessments import api
+from lms.assessments.models import Attempt
 
 MAX_ANSWER_LENGTH = 200
 
@@ -14,7 +16,7 @@ MAX_ANSWER_LENGTH = 200
 @require_POST
 @login_required
 def submit(request, page_id: int):
-    assessment = get_object_or_404(courses_api.AssessmentPage.objects.live(), pk=page_id)
+    assessment = get_object_or_404(courses_models.AssessmentPage.objects.live(), pk=page_id)
     answers = {
         key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
         for key in request.POST
@@ -30,11 +32,11 @@ def submit(request, page_id: int):
 
 @login_required
 def attempt_detail(request, attempt_uuid):
-    attempt = get_object_or_404(api.Attempt, uuid=attempt_uuid)
+    attempt = get_object_or_404(Attempt, uuid=attempt_uuid)
     if attempt.user_id != request.user.pk:
         raise Http404  # never reveal that someone else's attempt exists
     assessment = api.pinned_assessment(attempt)
-    live = courses_api.AssessmentPage.objects.filter(pk=attempt.assessment_id).first()
+    live = courses_models.AssessmentPage.objects.filter(pk=attempt.assessment_id).first()
     questions = [
         {
             "block": block,

@@ -10,15 +10,17 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         from lms.accounts.api import register_personal_data
         from lms.certificates import api
+        from lms.certificates.models import Certificate
         from lms.enrollment import api as enrollment_api
-        from lms.enrollment.signals import course_completed
 
         register_personal_data(key="constancias", export=api.export_personal_data)
         # A constancia's history (revoked, re-issued) is seen only by its learner's sede.
         enrollment_api.register_scoped_model(
-            api.Certificate,
-            in_scope=lambda user: api.Certificate.objects.filter(
+            Certificate,
+            in_scope=lambda user: Certificate.objects.filter(
                 user_id__in=enrollment_api.learners_in_scope(user=user)
             ),
         )
-        course_completed.connect(api.on_course_completed, dispatch_uid="issue-certificate")
+        enrollment_api.course_completed.connect(
+            api.on_course_completed, dispatch_uid="issue-certificate"
+        )

@@ -9,6 +9,7 @@ from django_ratelimit.decorators import ratelimit
 from lms.accounts import api as accounts_api
 from lms.certificates import api, forms
 from lms.certificates import folio as folios
+from lms.certificates.models import Certificate
 from lms.enrollment import api as enrollment_api
 from lms.files import private_file_response
 
@@ -83,7 +84,7 @@ def issuer(request):
 def _own(request, certificate_uuid):
     """The learner's own certificate, or one of a learner in the viewer's sedes (for
     coordinators); anything else is a 404, whatever permissions the viewer holds."""
-    certificate = get_object_or_404(api.Certificate, uuid=certificate_uuid)
+    certificate = get_object_or_404(Certificate, uuid=certificate_uuid)
     if certificate.user_id == request.user.pk:
         return certificate
     learner = (

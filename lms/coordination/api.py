@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lms.coordination import selectors
-from lms.coordination.selectors import Figures
+from lms.coordination import at_risk, figures
+from lms.coordination.figures import Figures
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from lms.enrollment.api import Grupo, Sede
+    from lms.enrollment.read_models import Grupo, Sede
 
 __all__ = [
     "Figures",
@@ -36,13 +36,13 @@ __all__ = [
 def at_risk_days() -> int:
     """Days without studying after which an unfinished enrollment is at risk
     (``AULA_AT_RISK_DAYS``); read on each call so tests and deployments can change it."""
-    return selectors.at_risk_days()
+    return at_risk.at_risk_days()
 
 
 def at_risk_failed_attempts() -> int:
     """Failed attempts at an assessment never passed that put an enrollment at risk
     (``AULA_AT_RISK_FAILED_ATTEMPTS``)."""
-    return selectors.at_risk_failed_attempts()
+    return at_risk.at_risk_failed_attempts()
 
 
 def at_risk_count_by_sede(
@@ -50,7 +50,7 @@ def at_risk_count_by_sede(
 ) -> dict[int, int]:
     """Learners at risk per sede id, each counted once however many of their courses are.
     One query."""
-    return selectors.at_risk_count_by_sede(sedes=sedes, now=now)
+    return figures.at_risk_count_by_sede(sedes=sedes, now=now)
 
 
 def at_risk_learner_count(
@@ -60,7 +60,7 @@ def at_risk_learner_count(
     now: datetime | None = None,
 ) -> int:
     """Learners at risk in scope (optionally one grupo), each counted once. One query."""
-    return selectors.at_risk_learner_count(sedes=sedes, grupo=grupo, now=now)
+    return figures.at_risk_learner_count(sedes=sedes, grupo=grupo, now=now)
 
 
 def figures_by_sede(
@@ -68,7 +68,7 @@ def figures_by_sede(
 ) -> tuple[list[Figures], Figures]:
     """The dashboard's figures per sede and in total (a learner in two sedes counts once in
     the total). Two or three queries."""
-    return selectors.figures_by_sede(sedes=sedes, now=now)
+    return figures.figures_by_sede(sedes=sedes, now=now)
 
 
 def total_figures(
@@ -81,6 +81,6 @@ def total_figures(
 ) -> Figures:
     """One row of figures for everything in scope, optionally one grupo and/or one course.
     One query."""
-    return selectors.total_figures(
+    return figures.total_figures(
         sedes=sedes, grupo=grupo, course_id=course_id, label=label, now=now
     )

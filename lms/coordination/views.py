@@ -17,12 +17,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.accounts import api as accounts_api
 from lms.certificates import api as certificates_api
-from lms.coordination import selectors
+from lms.certificates import read_models as certificates_models
+from lms.coordination.activity import lesson_drop_off, weekly_activity
+from lms.coordination.at_risk import at_risk_days, at_risk_rows, describe_at_risk
+from lms.coordination.figures import (
+    figures_by_course,
+    figures_by_grupo,
+    figures_by_sede,
+    total_figures,
+)
 from lms.coordination.forms import AtRiskForm, MoveForm, ReasonForm, ReissueForm, ScopeFilterForm
+from lms.coordination.learners import grupo_learners, learner_courses
 from lms.enrollment import api as enrollment_api
+from lms.enrollment import read_models as enrollment_models
 from lms.enrollment.api import coordinator_required
 
 PAGE_SIZE = 50
@@ -41,16 +51,16 @@ def coordinator_home(request):
     """The coordinator's home: figures for each of their sedes and in total, the funnel,
     weekly activity and how many learners are at risk."""
     sedes = list(_sedes(request))
-    rows, total = selectors.figures_by_sede(sedes=sedes)
+    rows, total = figures_by_sede(sedes=sedes)
     return TemplateResponse(
         request,
         "coordination/coordinator_home.html",
         {
             "rows": rows,
             "total": total,
-            "weeks": selectors.weekly_activity(sedes=sedes),
+            "weeks": weekly_activity(sedes=sedes),
             "at_risk": total.at_risk,
-            "at_risk_days": selectors.at_risk_days(),
+            "at_risk_days": at_risk_days(),
         },
     )
 
@@ -59,7 +69,7 @@ def coordinator_home(request):
 def sede_detail(request, key):
     sede = get_object_or_404(_sedes(request), key=key)
     grupos = list(sede.grupos.order_by("name"))
-    total = selectors.total_figures(sedes=[sede], label=sede.name)
+    total = total_figures(sedes=[sede], label=sede.name)
     return TemplateResponse(
         request,
         "coordination/sede.html",
@@ -67,11 +77,11 @@ def sede_detail(request, key):
             "sede": sede,
             "course_query": f"?sede={sede.key}",
             "total": total,
-            "grupos": selectors.figures_by_grupo(sedes=[sede], grupos=grupos),
-            "courses": selectors.figures_by_course(sedes=[sede]),
-            "weeks": selectors.weekly_activity(sedes=[sede]),
+            "grupos": figures_by_grupo(sedes=[sede], grupos=grupos),
+            "courses": figures_by_course(sedes=[sede]),
+            "weeks": weekly_activity(sedes=[sede]),
             "at_risk": total.at_risk,
-            "at_risk_days": selectors.at_risk_days(),
+            "at_risk_days": at_risk_days(),
         },
     )
 
@@ -80,9 +90,9 @@ def sede_detail(request, key):
 def grupo_detail(request, grupo_id):
     grupo = _grupo_in_scope(request, grupo_id)
     sedes = [grupo.sede]
-    learners = selectors.grupo_learners(grupo=grupo)
+    learners = grupo_learners(grupo=grupo)
     page = Paginator(learners, PAGE_SIZE).get_page(request.GET.get("pagina"))
-    total = selectors.total_figures(sedes=sedes, grupo=grupo, label=grupo.name)
+    total = total_figures(sedes=sedes, grupo=grupo, label=grupo.name)
     return TemplateResponse(
         request,
         "coordination/grupo.html",
@@ -91,11 +101,11 @@ def grupo_detail(request, grupo_id):
             "join_code": enrollment_api.join_code_for(grupo=grupo),
             "course_query": f"?grupo={grupo.pk}",
             "total": total,
-            "courses": selectors.figures_by_course(sedes=sedes, grupo=grupo),
-            "weeks": selectors.weekly_activity(sedes=sedes, grupo=grupo),
+            "courses": figures_by_course(sedes=sedes, grupo=grupo),
+            "weeks": weekly_activity(sedes=sedes, grupo=grupo),
             "learners": page,
             "at_risk": total.at_risk,
-            "at_risk_days": selectors.at_risk_days(),
+            "at_risk_days": at_risk_days(),
         },
     )
 
@@ -126,11 +136,9 @@ def _scope_filter(request, extra=None):
 def course_detail(request, course_id):
     """One course for the learners in scope: figures, weekly activity and where learners
     stop (per-lesson drop-off)."""
-    course = get_object_or_404(courses_api.CoursePage.objects.live(), pk=course_id)
+    course = get_object_or_404(courses_models.CoursePage.objects.live(), pk=course_id)
     form, sedes, grupo = _scope_filter(request)
-    total = selectors.total_figures(
-        sedes=sedes, grupo=grupo, course_id=course.pk, label=course.title
-    )
+    total = total_figures(sedes=sedes, grupo=grupo, course_id=course.pk, label=course.title)
     return TemplateResponse(
         request,
         "coordination/course.html",
@@ -139,8 +147,8 @@ def course_detail(request, course_id):
             "form": form,
             "total": total,
             "total_rows": [total],
-            "drop_off": selectors.lesson_drop_off(sedes=sedes, grupo=grupo, course_id=course.pk),
-            "weeks": selectors.weekly_activity(sedes=sedes, grupo=grupo, course_id=course.pk),
+            "drop_off": lesson_drop_off(sedes=sedes, grupo=grupo, course_id=course.pk),
+            "weeks": weekly_activity(sedes=sedes, grupo=grupo, course_id=course.pk),
         },
     )
 
@@ -150,11 +158,11 @@ def at_risk_list(request):
     """Learners who stopped studying (or keep failing an evaluation), longest first, with
     their contact if they gave one and the last thing they did."""
     form, sedes, grupo = _scope_filter(request, AtRiskForm)
-    days = form.days() or selectors.at_risk_days()
+    days = form.days() or at_risk_days()
     form.fields["dias"].widget.attrs["placeholder"] = days
-    rows = selectors.at_risk_rows(sedes=sedes, grupo=grupo, days=days)
+    rows = at_risk_rows(sedes=sedes, grupo=grupo, days=days)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("pagina"))
-    selectors.describe_at_risk(page)
+    describe_at_risk(page)
     query = request.GET.copy()
     query.pop("pagina", None)
     return TemplateResponse(
@@ -182,7 +190,7 @@ def learner_detail(request, learner_id):
         request=request, action=accounts_api.AccessAction.VIEW_LEARNER, subject=learner
     )
     memberships = list(
-        enrollment_api.Membership.objects.filter(
+        enrollment_models.Membership.objects.filter(
             user=learner, grupo__sede__in=_sedes(request)
         ).select_related("grupo__sede")
     )
@@ -192,7 +200,7 @@ def learner_detail(request, learner_id):
         {
             "learner": learner,
             "memberships": memberships,
-            "lines": selectors.learner_courses(learner=learner),
+            "lines": learner_courses(learner=learner),
             "move_form": MoveForm(
                 user=request.user,
                 initial={"grupo": memberships[0].grupo if memberships else None},
@@ -227,7 +235,7 @@ def learner_reset_code(request, learner_id):
 @coordinator_required
 def learner_withdraw(request, learner_id, course_id):
     learner = _learner(request, learner_id)
-    course = get_object_or_404(courses_api.CoursePage, pk=course_id)
+    course = get_object_or_404(courses_models.CoursePage, pk=course_id)
     if enrollment_api.withdraw(user=learner, course=course):
         messages.success(
             request,
@@ -260,7 +268,7 @@ def learner_move(request, learner_id):
 def _certificate(request, certificate_uuid):
     if not request.user.has_perm("certificates.change_certificate"):
         raise PermissionDenied
-    certificate = get_object_or_404(certificates_api.Certificate, uuid=certificate_uuid)
+    certificate = get_object_or_404(certificates_models.Certificate, uuid=certificate_uuid)
     if certificate.user_id is None:
         raise Http404
     learner = _learner(request, certificate.user_id)

@@ -13,10 +13,14 @@ course's page row: two learners taking the last seat at once, exactly one gets i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from lms.enrollment.audit import register_scoped_model
 from lms.enrollment.bulk import apply_queued as apply_queued_bulk_import
@@ -24,7 +28,7 @@ from lms.enrollment.bulk import cleanup as cleanup_bulk_imports
 from lms.enrollment.bulk import imports_in_scope as bulk_imports_in_scope
 from lms.enrollment.bulk import mark_failed as mark_bulk_import_failed
 from lms.enrollment.bulk import send_welcome_email
-from lms.enrollment.models import BulkImport, Enrollment, Grupo, Membership, Sede, SedeKind
+from lms.enrollment.models import SedeKind
 from lms.enrollment.selectors import (
     can_view_course_content,
     closed_reason,
@@ -60,12 +64,7 @@ from lms.enrollment.signals import course_completed
 
 __all__ = [
     "STAFF_CANNOT_JOIN",
-    "BulkImport",
-    "Enrollment",
     "EnrollmentError",
-    "Grupo",
-    "Membership",
-    "Sede",
     "SedeKind",
     "add_learners_to_grupo",
     "add_to_grupo",
@@ -103,13 +102,19 @@ __all__ = [
 ]
 
 
-def coordinator_required(view):
+_P = ParamSpec("_P")
+_Response = TypeVar("_Response", bound=HttpResponseBase)
+
+
+def coordinator_required(
+    view: Callable[Concatenate[HttpRequest, _P], _Response],
+) -> Callable[Concatenate[HttpRequest, _P], _Response]:
     """For coordinator pages: anonymous visitors go to log in; people with no sede in
     their scope (learners, asesores, coordinators not yet given a sede) get 403."""
 
     @wraps(view)
     @login_required
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, /, *args: _P.args, **kwargs: _P.kwargs) -> _Response:
         if not sedes_in_scope(user=request.user).exists():
             raise PermissionDenied
         return view(request, *args, **kwargs)

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from lms.accounts import api as accounts_api
 from lms.enrollment import api, bulk, tasks
+from lms.enrollment.models import BulkImport, Grupo
 from lms.files import private_file_response
 
 HISTORY_LENGTH = 20
@@ -36,7 +37,7 @@ PROGRESS_REFRESH = 3
 class BulkUploadForm(forms.Form):
     grupo = forms.ModelChoiceField(
         label=gettext_lazy("Grupo"),
-        queryset=api.Grupo.objects.none(),
+        queryset=Grupo.objects.none(),
         empty_label=gettext_lazy("Elija el grupo"),
         help_text=gettext_lazy("Todas las personas de la lista entrarán a este grupo."),
         error_messages={
@@ -79,7 +80,7 @@ class BulkUploadForm(forms.Form):
         return upload
 
 
-def _import_or_404(request: HttpRequest, pk) -> api.BulkImport:
+def _import_or_404(request: HttpRequest, pk) -> BulkImport:
     return get_object_or_404(bulk.imports_in_scope(user=request.user), uuid=pk)
 
 

@@ -7,6 +7,8 @@ Other apps reach these through ``lms.enrollment.api``; inside the app, ``service
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -15,6 +17,13 @@ from django.utils import timezone
 
 from lms.accounts import api as accounts_api
 from lms.enrollment.models import Enrollment, Grupo, Membership, Sede
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.models import QuerySet
+
+    from courses.read_models import CoursePage
+    from lms.accounts.read_models import User
 
 __all__ = [
     "can_view_course_content",
@@ -35,7 +44,9 @@ __all__ = [
 ]
 
 
-def closed_reason(course, *, by_staff: bool = False, now=None) -> str | None:
+def closed_reason(
+    course: CoursePage, *, by_staff: bool = False, now: datetime | None = None
+) -> str | None:
     """Why self-enrollment in ``course`` is not possible now ("coordinator_only",
     "not_open_yet", "closed"), or None. The course page shows the same rule ``enroll``
     enforces."""
@@ -49,7 +60,7 @@ def closed_reason(course, *, by_staff: bool = False, now=None) -> str | None:
     return None
 
 
-def is_enrolled(*, user, course_id: int) -> bool:
+def is_enrolled(*, user: User | AnonymousUser, course_id: int) -> bool:
     return (
         user.is_authenticated
         and Enrollment.objects.filter(
@@ -66,7 +77,7 @@ def enrolled_course_ids(*, user_id: int, course_ids: Iterable[int]) -> set[int]:
     )
 
 
-def can_view_course_content(*, user, course_id: int) -> bool:
+def can_view_course_content(*, user: User | AnonymousUser, course_id: int) -> bool:
     """Lessons, assessments and their files: enrolled learners and course staff only."""
     if not user.is_authenticated:
         return False
@@ -75,14 +86,14 @@ def can_view_course_content(*, user, course_id: int) -> bool:
     return is_enrolled(user=user, course_id=course_id)
 
 
-def enrollments_for(*, user, include_withdrawn: bool = False) -> list[Enrollment]:
+def enrollments_for(*, user: User, include_withdrawn: bool = False) -> list[Enrollment]:
     enrollments = Enrollment.objects.filter(user=user).select_related("course__module__level")
     if not include_withdrawn:
         enrollments = enrollments.filter(withdrawn_at__isnull=True)
     return list(enrollments.order_by(F("completed_at").asc(nulls_first=True), "-enrolled_at"))
 
 
-def export_personal_data(user) -> list[dict]:
+def export_personal_data(user: User) -> list[dict[str, str | None]]:
     return [
         {
             "curso": e.course.title,
@@ -97,7 +108,7 @@ def export_personal_data(user) -> list[dict]:
 # --- Sedes and grupos -------------------------------------------------------------------
 
 
-def sedes_in_scope(*, user):
+def sedes_in_scope(*, user: User | AnonymousUser) -> QuerySet[Sede]:
     """The sedes a person may see and act on: all for administrators, their own for
     coordinators, none for anyone else. Every coordinator page, export, API call and
     email filters through this."""
@@ -108,7 +119,7 @@ def sedes_in_scope(*, user):
     return Sede.objects.filter(coordinators=user)
 
 
-def plain_learners():
+def plain_learners() -> QuerySet[User]:
     """The accounts a coordinator may ever see or act on: active learners and nothing more.
 
     This is the one rule for who is a *learner* to the coordination side. Excluded are
@@ -128,12 +139,16 @@ def plain_learners():
     )
 
 
-def is_plain_learner(user) -> bool:
+def is_plain_learner(user: User | AnonymousUser) -> bool:
     """Whether ``user`` is one of ``plain_learners()``. One query."""
-    return bool(user.is_authenticated) and plain_learners().filter(pk=user.pk).exists()
+    if not user.is_authenticated:
+        return False
+    return plain_learners().filter(pk=user.pk).exists()
 
 
-def memberships_in_scope(*, sedes, grupo=None):
+def memberships_in_scope(
+    *, sedes: Iterable[Sede | int], grupo: Grupo | None = None
+) -> QuerySet[Membership]:
     """The memberships of plain learners (``plain_learners``) in grupos of ``sedes``
     (optionally one ``grupo``): what every coordinator page, export, API answer and email
     counts and lists. ``sedes`` must already be narrowed by ``sedes_in_scope``."""
@@ -143,26 +158,33 @@ def memberships_in_scope(*, sedes, grupo=None):
     return members
 
 
-def learners_in_scope(*, user):
+class LearnerIdRow(TypedDict):
+    """A row of ``learners_in_scope``."""
+
+    user_id: int
+
+
+def learners_in_scope(*, user: User | AnonymousUser) -> QuerySet[Membership, LearnerIdRow]:
     """Ids of the plain learners in grupos of the sedes in ``user``'s scope (a subquery)."""
     return memberships_in_scope(sedes=sedes_in_scope(user=user)).values("user_id")
 
 
-def grupos_in_scope(*, user):
+def grupos_in_scope(*, user: User | AnonymousUser) -> QuerySet[Grupo]:
     """The grupos of the sedes in ``user``'s scope."""
     return Grupo.objects.filter(sede__in=sedes_in_scope(user=user)).select_related("sede")
 
 
-def learner_in_scope(*, user, learner_id: int):
+def learner_in_scope(*, user: User | AnonymousUser, learner_id: int) -> User | None:
     """The learner ``learner_id`` if ``user`` may see and act on them (a plain learner in a
     grupo of one of ``user``'s sedes), else None. Views turn None into 404: a coordinator
     cannot even learn whether an account outside their sedes exists."""
-    return (
+    learner: User | None = (
         get_user_model().objects.filter(pk=learner_id, pk__in=learners_in_scope(user=user)).first()
     )
+    return learner
 
 
-def coordinates_a_sede(user) -> bool:
+def coordinates_a_sede(user: User) -> bool:
     return Sede.objects.filter(coordinators=user).exists()
 
 

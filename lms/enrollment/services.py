@@ -8,14 +8,17 @@ from here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.enrollment.models import (
     JOIN_CODE_LENGTH,
     Enrollment,
@@ -33,6 +36,11 @@ from lms.enrollment.selectors import (
     sedes_in_scope,
 )
 from lms.enrollment.signals import course_completed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from lms.accounts.read_models import User
 
 __all__ = [
     "STAFF_CANNOT_JOIN",
@@ -65,7 +73,7 @@ STAFF_CANNOT_JOIN = gettext_lazy(
 )
 
 
-def _check_open(course, *, by_staff: bool) -> None:
+def _check_open(course: courses_models.CoursePage, *, by_staff: bool) -> None:
     reason = closed_reason(course, by_staff=by_staff)
     if reason == "coordinator_only":
         raise EnrollmentError(
@@ -82,15 +90,25 @@ def _check_open(course, *, by_staff: bool) -> None:
         raise EnrollmentError(reason, _("La inscripción a este curso ya cerró."))
 
 
-def _lock_course(course_id: int):
+def _lock_course(course_id: int) -> courses_models.CoursePage:
     # Locking the page row serialises enrollments into one course (capacity checks);
     # enrollments into different courses do not wait for each other.
-    return courses_api.CoursePage.objects.select_for_update(of=("self",)).get(pk=course_id)
+    course: courses_models.CoursePage = courses_models.CoursePage.objects.select_for_update(
+        of=("self",)
+    ).get(pk=course_id)
+    return course
 
 
 @transaction.atomic
-def enroll(*, user, course, by=None) -> Enrollment:
-    """Enroll ``user`` in ``course`` (self-enrollment, or by a coordinator ``by``).
+def enroll(
+    *,
+    user: User,
+    course: courses_models.CoursePage,
+    by: User | None = None,
+    when: datetime | None = None,
+) -> Enrollment:
+    """Enroll ``user`` in ``course`` (self-enrollment, or by a coordinator ``by``), now or,
+    for history brought from elsewhere (and demo data), at the earlier moment ``when``.
 
     Idempotent: enrolling again returns the active enrollment. Raises EnrollmentError
     (with a Spanish message) when the policy, the window or the capacity says no.
@@ -108,7 +126,7 @@ def enroll(*, user, course, by=None) -> Enrollment:
         taken = Enrollment.objects.filter(course_id=course.pk, withdrawn_at__isnull=True).count()
         if taken >= course.capacity:
             raise EnrollmentError("full", _("El curso ya no tiene lugares disponibles."))
-    now = timezone.now()
+    now = when or timezone.now()
     if existing:
         existing.withdrawn_at = None
         existing.enrolled_at = now
@@ -121,7 +139,7 @@ def enroll(*, user, course, by=None) -> Enrollment:
 
 
 @transaction.atomic
-def withdraw(*, user, course) -> Enrollment | None:
+def withdraw(*, user: User, course: courses_models.CoursePage) -> Enrollment | None:
     """Withdraw from a course. Progress is kept: enrolling again picks up where they were."""
     enrollment = (
         Enrollment.objects.select_for_update()
@@ -135,7 +153,7 @@ def withdraw(*, user, course) -> Enrollment | None:
     return enrollment
 
 
-def mark_completed(*, user_id: int, course_id: int, when) -> bool:
+def mark_completed(*, user_id: int, course_id: int, when: datetime) -> bool:
     """Set the completion time of an active enrollment, once. Returns True the first time.
 
     Must run inside the transaction that recorded the completing event; the
@@ -163,7 +181,7 @@ def mark_completed(*, user_id: int, course_id: int, when) -> bool:
 # --- Joining a grupo with its code ------------------------------------------------------
 
 
-def new_join_code(*, grupo) -> str:
+def new_join_code(*, grupo: Grupo) -> str:
     """Give ``grupo`` a new code (the old one stops working) and return it formatted."""
     while True:
         code = random_join_code()
@@ -176,14 +194,14 @@ def new_join_code(*, grupo) -> str:
         return format_join_code(code)
 
 
-def join_code_for(*, grupo) -> str:
+def join_code_for(*, grupo: Grupo) -> str:
     """The grupo's code, formatted (every grupo gets one when it is saved; one made with
     ``bulk_create`` gets it here)."""
     return format_join_code(grupo.join_code) if grupo.join_code else new_join_code(grupo=grupo)
 
 
 @transaction.atomic
-def join_grupo(*, user, code: str) -> Grupo:
+def join_grupo(*, user: User, code: str) -> Grupo:
     """A learner joins the grupo whose code they typed (case, spaces and hyphens do not
     matter). From then on that sede's coordinators see their progress. Raises
     EnrollmentError with a Spanish message for a code that matches no active grupo."""
@@ -208,7 +226,7 @@ def join_grupo(*, user, code: str) -> Grupo:
 
 
 @transaction.atomic
-def move_to_grupo(*, user, grupo, by) -> Membership:
+def move_to_grupo(*, user: User, grupo: Grupo, by: User | AnonymousUser) -> Membership:
     """Move a learner into ``grupo``: they leave every other grupo of ``by``'s sedes
     (grupos of sedes ``by`` cannot see are left alone) and join ``grupo``."""
     Membership.objects.filter(user=user, grupo__sede__in=sedes_in_scope(user=by)).exclude(
@@ -218,7 +236,7 @@ def move_to_grupo(*, user, grupo, by) -> Membership:
 
 
 @transaction.atomic
-def add_to_grupo(*, grupo, user) -> Membership:
+def add_to_grupo(*, grupo: Grupo, user: User) -> Membership:
     """Put a plain learner in ``grupo`` (idempotent). Raises EnrollmentError for anyone
     else: a staff account in a grupo would put it within a coordinator's reach."""
     if not is_plain_learner(user):
@@ -228,7 +246,7 @@ def add_to_grupo(*, grupo, user) -> Membership:
 
 
 @transaction.atomic
-def add_learners_to_grupo(*, grupo, users) -> list:
+def add_learners_to_grupo(*, grupo: Grupo, users: Iterable[User]) -> list[User]:
     """``add_to_grupo`` for many people at once, in a fixed number of queries (bulk
     enrollment). If all of ``users`` are plain learners, puts them all in ``grupo``
     (idempotent) and returns []; otherwise puts nobody in it and returns those who are
@@ -246,7 +264,7 @@ def add_learners_to_grupo(*, grupo, users) -> list:
 
 
 @transaction.atomic
-def ensure_demo_sede(*, coordinator, asesor, learners) -> Sede:
+def ensure_demo_sede(*, coordinator: User, asesor: User, learners: Iterable[User]) -> Sede:
     """A Plaza Comunitaria for trying the coordinator pages in development."""
     sede, _created = Sede.objects.get_or_create(
         key="demostracion",

@@ -9,12 +9,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.enrollment import api
+from lms.enrollment.models import Membership
 
 
 def _live_course(course_id: int):
-    return get_object_or_404(courses_api.CoursePage.objects.live(), pk=course_id)
+    return get_object_or_404(courses_models.CoursePage.objects.live(), pk=course_id)
 
 
 @require_POST
@@ -78,7 +79,7 @@ def join_grupo(request):
                 % {"grupo": grupo.name, "sede": grupo.sede.name},
             )
             return redirect("enrollment:join_grupo")
-    memberships = api.Membership.objects.filter(user=request.user).select_related("grupo__sede")
+    memberships = Membership.objects.filter(user=request.user).select_related("grupo__sede")
     return TemplateResponse(
         request, "enrollment/join_grupo.html", {"form": form, "memberships": memberships}
     )

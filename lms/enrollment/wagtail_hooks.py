@@ -19,7 +19,9 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.enrollment import api
+from lms.enrollment.models import Grupo, Sede
 from lms.enrollment.viewsets import (
     GrupoPermissionPolicy,
     GrupoViewSet,
@@ -29,13 +31,15 @@ from lms.enrollment.viewsets import (
 )
 
 # Before anything asks Wagtail for these models' policies (it would make a plain one).
-register_permission_policy(api.Sede, SedePermissionPolicy(api.Sede))
-register_permission_policy(api.Grupo, GrupoPermissionPolicy(api.Grupo))
+register_permission_policy(Sede, SedePermissionPolicy(Sede))
+register_permission_policy(Grupo, GrupoPermissionPolicy(Grupo))
 
 
 @hooks.register("before_serve_page")
 def protect_course_content(page, request, serve_args, serve_kwargs):
-    if not issubclass(page.specific_class, courses_api.LessonPage | courses_api.AssessmentPage):
+    if not issubclass(
+        page.specific_class, courses_models.LessonPage | courses_models.AssessmentPage
+    ):
         return None
     course = courses_api.course_of_page(page=page)
     if course is None:  # a diagnostic in the catalog: open to everyone

@@ -14,8 +14,9 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.enrollment import api as enrollment_api
+from lms.enrollment import read_models as enrollment_models
 from lms.exports.models import ExportFormat, ExportKind
 
 
@@ -86,7 +87,7 @@ class FiltersForm(forms.Form):
     )
     sede = forms.ModelChoiceField(
         label=gettext_lazy("Sede"),
-        queryset=enrollment_api.Sede.objects.none(),
+        queryset=enrollment_models.Sede.objects.none(),
         required=False,
         empty_label=gettext_lazy("Todas mis sedes"),
         error_messages={
@@ -97,7 +98,7 @@ class FiltersForm(forms.Form):
     )
     grupo = _GrupoChoiceField(
         label=gettext_lazy("Grupo"),
-        queryset=enrollment_api.Grupo.objects.none(),
+        queryset=enrollment_models.Grupo.objects.none(),
         required=False,
         empty_label=gettext_lazy("Todos los grupos"),
         error_messages={
@@ -108,7 +109,7 @@ class FiltersForm(forms.Form):
     )
     curso = forms.ModelChoiceField(
         label=gettext_lazy("Curso"),
-        queryset=courses_api.CoursePage.objects.none(),
+        queryset=courses_models.CoursePage.objects.none(),
         required=False,
         empty_label=gettext_lazy("Todos los cursos"),
         error_messages={"invalid_choice": gettext_lazy("Ese curso no existe.")},
@@ -123,7 +124,7 @@ class FiltersForm(forms.Form):
         self.fields["grupo"].queryset = enrollment_api.grupos_in_scope(user=user).order_by(
             "sede__name", "name", "pk"
         )
-        self.fields["curso"].queryset = courses_api.CoursePage.objects.order_by("title", "pk")
+        self.fields["curso"].queryset = courses_models.CoursePage.objects.order_by("title", "pk")
 
     def clean(self):
         data = super().clean()

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.certificates import api as certificates_api
-from lms.enrollment import api as enrollment_api
+from lms.enrollment import read_models as enrollment_models
 from lms.exports.files import WRITERS
 from lms.exports.filters import ExportFilters
 from lms.exports.models import ExportFormat, ExportJob, ExportStatus
@@ -57,14 +57,16 @@ def describe_filters(*, jobs: list[ExportJob]) -> dict[int, str]:
     curso_ids = {f.curso_id for f in parsed.values() if f.curso_id}
     sedes = grupos = cursos = {}
     if sede_ids:
-        sedes = dict(enrollment_api.Sede.objects.filter(pk__in=sede_ids).values_list("pk", "name"))
+        sedes = dict(
+            enrollment_models.Sede.objects.filter(pk__in=sede_ids).values_list("pk", "name")
+        )
     if grupo_ids:
         grupos = dict(
-            enrollment_api.Grupo.objects.filter(pk__in=grupo_ids).values_list("pk", "name")
+            enrollment_models.Grupo.objects.filter(pk__in=grupo_ids).values_list("pk", "name")
         )
     if curso_ids:
         cursos = dict(
-            courses_api.CoursePage.objects.filter(pk__in=curso_ids).values_list("pk", "title")
+            courses_models.CoursePage.objects.filter(pk__in=curso_ids).values_list("pk", "title")
         )
     summaries = {}
     for pk, f in parsed.items():

@@ -23,9 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Page
 
-from lms.assessments.api import Attempt
+from lms.assessments.read_models import Attempt
 from lms.certificates import api as certificates_api
+from lms.certificates import read_models as certificates_models
 from lms.enrollment import api as enrollment_api
+from lms.enrollment import read_models as enrollment_models
 from lms.exports.columns import (
     CERTIFICATE_COLUMNS,
     ENROLLMENT_COLUMNS,
@@ -35,7 +37,7 @@ from lms.exports.columns import (
 )
 from lms.exports.filters import ExportFilters
 from lms.exports.models import ExportKind
-from lms.progress.api import LessonProgress
+from lms.progress.read_models import LessonProgress
 
 CHUNK_SIZE = 2000  # rows fetched from the database per round trip
 SCORE_PLACES = Decimal("0.01")
@@ -97,7 +99,7 @@ def _minutes(seconds: int | None) -> int | None:
 
 def _enrollments(user, filters: ExportFilters) -> tuple[QuerySet, QuerySet, Callable]:
     base = _scoped(
-        enrollment_api.Enrollment.objects.all(),
+        enrollment_models.Enrollment.objects.all(),
         user=user,
         filters=filters,
         to_user="user__",
@@ -114,7 +116,7 @@ def _enrollments(user, filters: ExportFilters) -> tuple[QuerySet, QuerySet, Call
         .order_by("-score")
         .values("score")[:1]
     )
-    valid_folio = certificates_api.Certificate.objects.filter(
+    valid_folio = certificates_models.Certificate.objects.filter(
         enrollment_id=OuterRef("pk"), revoked_at__isnull=True
     ).values("folio")[:1]
     values, ordering = _membership_fields("user__")
@@ -269,7 +271,7 @@ def _verification_url() -> Callable[[str], str]:
 
 def _certificates(user, filters: ExportFilters) -> tuple[QuerySet, QuerySet, Callable]:
     base = _scoped(
-        certificates_api.Certificate.objects.all(),
+        certificates_models.Certificate.objects.all(),
         user=user,
         filters=filters,
         to_user="enrollment__user__",

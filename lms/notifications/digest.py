@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from lms.certificates import api as certificates_api
+from lms.certificates import read_models as certificates_models
 from lms.coordination import api as coordination_api
 from lms.enrollment import api as enrollment_api
+from lms.enrollment import read_models as enrollment_models
 from lms.notifications.delivery import (
     EMAIL_LANGUAGE,
     Summary,
@@ -67,7 +68,7 @@ def _weekly_figures(*, sede_ids: list[int], now: datetime) -> dict[int, dict]:
     that are not withdrawn (as the dashboard does). One query."""
     start = now - DIGEST_WINDOW
     certified = Exists(
-        certificates_api.Certificate.objects.filter(
+        certificates_models.Certificate.objects.filter(
             enrollment_id=OuterRef("pk"),
             revoked_at__isnull=True,
             issued_at__gt=start,
@@ -75,7 +76,7 @@ def _weekly_figures(*, sede_ids: list[int], now: datetime) -> dict[int, dict]:
         )
     )
     rows = (
-        enrollment_api.Enrollment.objects.filter(
+        enrollment_models.Enrollment.objects.filter(
             withdrawn_at__isnull=True, user__in=enrollment_api.plain_learners()
         )
         .annotate(sede=F("user__memberships__grupo__sede_id"))
@@ -106,7 +107,7 @@ def weekly_digests(*, now: datetime) -> list[Digest]:
     already = Notification.objects.filter(
         user_id=OuterRef("pk"), kind=NotificationKind.DIGEST, period=iso_period(now)
     )
-    active_sedes = enrollment_api.Sede.objects.filter(active=True).order_by("name", "pk")
+    active_sedes = enrollment_models.Sede.objects.filter(active=True).order_by("name", "pk")
     coordinators = list(
         get_user_model()
         .objects.filter(is_active=True, coordinated_sedes__active=True)

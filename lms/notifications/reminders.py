@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 
 from courses import api as courses_api
 from lms.accounts import api as accounts_api
-from lms.enrollment import api as enrollment_api
+from lms.enrollment import read_models as enrollment_models
 from lms.notifications.delivery import (
     EMAIL_LANGUAGE,
     Summary,
@@ -33,7 +33,7 @@ from lms.notifications.delivery import (
     greeting_name,
 )
 from lms.notifications.models import Notification, NotificationKind
-from lms.progress import api as progress_api
+from lms.progress import read_models as progress_models
 
 #: The salt of the opt-out tokens: a signature made for anything else never validates.
 OPT_OUT_SALT = "aula.recordatorios"
@@ -81,13 +81,13 @@ def learners_to_remind(*, now: datetime) -> list[Reminder]:
     remind (with the learner) and the courses' addresses.
     """
     cutoff = now - timedelta(days=reminder_after_days())
-    open_enrollments = enrollment_api.Enrollment.objects.filter(
+    open_enrollments = enrollment_models.Enrollment.objects.filter(
         withdrawn_at__isnull=True, completed_at__isnull=True, course__live=True
     )
-    studied_since = progress_api.CourseProgress.objects.filter(
+    studied_since = progress_models.CourseProgress.objects.filter(
         user_id=OuterRef("user_id"), last_activity_at__gte=cutoff
     )
-    started = progress_api.CourseProgress.objects.filter(
+    started = progress_models.CourseProgress.objects.filter(
         user_id=OuterRef("user_id"),
         course_id=OuterRef("course_id"),
         last_activity_at__isnull=False,

@@ -3,14 +3,22 @@
 Without any variable set this is the *embedded default*: SQLite in WAL mode, files in
 ``media/``, Celery tasks run eagerly, email printed to the console. Production is the same
 code with ``lms.settings.production`` and the variables documented in the README.
+
+Media storage and the security settings are in ``storage.py`` and ``security.py``,
+imported below, so ``from .base import *`` still brings every setting.
 """
 
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
-from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
+
+# Two parts live next to this file: where uploaded files are stored (storage.py) and the
+# security settings (security.py). Everything they define is part of these settings.
+from .security import *
+from .storage import *
+from .storage import _media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -173,26 +181,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
-AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
-if AWS_STORAGE_BUCKET_NAME:
-    _media_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
-            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
-            # Never publicly listable or readable: every file is served through a
-            # short-lived presigned URL.
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
-            "file_overwrite": False,
-            "signature_version": "s3v4",
-        },
-    }
-else:
-    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-
+# Uploaded files go to an S3 bucket or to MEDIA_ROOT: ``_media_storage`` (storage.py).
 STORAGES = {
     "default": _media_storage,
     "staticfiles": {
@@ -318,107 +307,9 @@ WAGTAILADMIN_RICH_TEXT_EDITORS = {
     }
 }
 
-# --- Security defaults that hold in every environment ---------------------------------
-SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+# --- Security: headers, sign-in and lockout are in security.py ------------------------
 
-
-def _media_origins() -> list[str]:
-    """Where pages may load images, audio and video from besides this site: the S3 bucket
-    (presigned URLs), or what ``AULA_MEDIA_ORIGINS`` says (a CDN, say)."""
-    from urllib.parse import urlsplit
-
-    explicit = env.list("AULA_MEDIA_ORIGINS", default=[])
-    if explicit or not AWS_STORAGE_BUCKET_NAME:
-        return explicit
-    endpoint = env.str("AWS_S3_ENDPOINT_URL", default="")
-    if endpoint:
-        parts = urlsplit(endpoint)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        return [origin, f"{parts.scheme}://*.{parts.netloc}"]
-    return ["https://*.amazonaws.com"]
-
-
-# Content-Security-Policy (django-csp): no inline script anywhere, no third party. The
-# site's pages need nothing but their own files; the Wagtail admin gets its own policy
-# (``AULA_ADMIN_CONTENT_SECURITY_POLICY``, chosen by ``lms.middleware``) because its
-# editors style elements inline and preview pages in frames.
-_SELF = "'self'"
-_CSP_COMMON = {
-    "default-src": [_SELF],
-    "script-src": [_SELF],
-    "img-src": [_SELF, "data:", *_media_origins()],
-    "media-src": [_SELF, *_media_origins()],
-    "font-src": [_SELF],
-    "connect-src": [_SELF],
-    "manifest-src": [_SELF],
-    "worker-src": [_SELF],
-    "object-src": ["'none'"],
-    "base-uri": ["'none'"],
-    "form-action": [_SELF],
-    "frame-ancestors": [_SELF],
-}
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {**_CSP_COMMON, "style-src": [_SELF], "frame-src": ["'none'"]},
-}
-AULA_ADMIN_CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        **_CSP_COMMON,
-        "img-src": [*_CSP_COMMON["img-src"], "blob:"],
-        # The admin's editors set style attributes and inline <style> for icons.
-        "style-src": [_SELF, "'unsafe-inline'"],
-        # Wagtail's widgets that start with an inline script carry the nonce (lms/csp.py).
-        "script-src": [_SELF, NONCE],
-        # Live preview shows the page being edited in a frame of this site.
-        "frame-src": [_SELF],
-    },
-}
-# Permissions-Policy (django-permissions-policy): lesson pages need none of these.
-PERMISSIONS_POLICY = {
-    feature: []
-    for feature in (
-        "accelerometer",
-        "autoplay",
-        "camera",
-        "display-capture",
-        "geolocation",
-        "gyroscope",
-        "magnetometer",
-        "microphone",
-        "midi",
-        "payment",
-        "usb",
-        "xr-spatial-tracking",
-    )
-}
-
-LOGIN_URL = "/cuenta/entrar/"
-# The second sign-in step (lms/accounts/two_factor.py): always for coordinators and
-# administrators; for asesores too when this is true.
-AULA_2FA_ASESORES = env.bool("AULA_2FA_ASESORES", default=False)
-OTP_TOTP_ISSUER = "Aula"
-LOGIN_REDIRECT_URL = "/mis-cursos/"
-LOGOUT_REDIRECT_URL = "/"
-
-AUTHENTICATION_BACKENDS = [
-    # django-axes first: it refuses further attempts once a username is locked out.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-# Failed logins are counted per username *and* address, so one learner's mistakes (or an
-# attack on one account) never lock out the rest of a Plaza Comunitaria sharing one IP.
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
-    "AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"]
-)
-
+# --- JSON API (Django REST framework, its OpenAPI schema) -----------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

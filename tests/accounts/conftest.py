@@ -1,6 +1,6 @@
 import pytest
 
-from lms.accounts import api
+from lms.accounts import personal_data
 
 # The password the suite's ``make_user`` fixture gives everyone.
 PASSWORD = "contraseña-de-prueba"
@@ -28,5 +28,5 @@ def is_logged_in(client) -> bool:
 @pytest.fixture
 def personal_data_registry(monkeypatch):
     """A private copy of the export registry, so a test's sections do not leak."""
-    monkeypatch.setattr(api, "_PERSONAL_DATA", dict(api._PERSONAL_DATA))
-    return api._PERSONAL_DATA
+    monkeypatch.setattr(personal_data, "_PERSONAL_DATA", dict(personal_data._PERSONAL_DATA))
+    return personal_data._PERSONAL_DATA

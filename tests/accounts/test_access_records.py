@@ -8,6 +8,7 @@ from django.urls import reverse
 from lms.accounts import api, roles
 from lms.accounts.models import AccessAction, AccessRecord
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import BulkImport
 from tests.helpers import complete
 
 BROWSER = "Mozilla/5.0 (Linux; Android 13) Prueba"
@@ -69,7 +70,7 @@ class TestWhatIsRecorded:
 
         client.force_login(world["coordinator"])
         upload(client, world["grupo"], csv_bytes([["nuevo-uno", "Uno Nuevo", "", "", "", ""]]))
-        bulk_import = enrollment_api.BulkImport.objects.get()
+        bulk_import = BulkImport.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
             _post(client, f"/coordinacion/inscripcion/{bulk_import.uuid}/aplicar/")
         response = _get(client, f"/coordinacion/inscripcion/{bulk_import.uuid}/codigos.pdf")

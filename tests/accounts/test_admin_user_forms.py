@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from lms.accounts import api, roles
 from lms.accounts.admin_forms import AulaUserCreationForm, AulaUserEditForm
+from lms.accounts.models import User
 
 from .conftest import BAD_CHECK_DIGIT_CURP, OTHER_VALID_CURP, VALID_CURP
 
@@ -87,7 +88,7 @@ class TestCreate:
     def test_saves_the_profile_fields_normalised(self, admin_client, educando_group):
         response = admin_client.post(ADD, _create_data(educando_group))
         assert response.status_code == 302, response.context["form"].errors
-        user = api.User.objects.get(username="nueva.educanda")
+        user = User.objects.get(username="nueva.educanda")
         assert user.display_name == "María Pérez"
         assert user.phone == "213 555 0101"
         assert user.curp == VALID_CURP
@@ -100,18 +101,18 @@ class TestCreate:
         response = admin_client.post(ADD, _create_data(educando_group, curp=BAD_CHECK_DIGIT_CURP))
         assert response.status_code == 200
         assert response.context["form"].errors["curp"] == [CURP_INVALID]
-        assert not api.User.objects.filter(username="nueva.educanda").exists()
+        assert not User.objects.filter(username="nueva.educanda").exists()
 
     def test_a_curp_of_another_account(self, admin_client, educando_group, make_user):
         make_user("otra", curp=VALID_CURP)
         response = admin_client.post(ADD, _create_data(educando_group))
         assert response.context["form"].errors["curp"] == [CURP_TAKEN]
-        assert not api.User.objects.filter(username="nueva.educanda").exists()
+        assert not User.objects.filter(username="nueva.educanda").exists()
 
     def test_a_bad_phone(self, admin_client, educando_group):
         response = admin_client.post(ADD, _create_data(educando_group, phone="llámame"))
         assert list(response.context["form"].errors) == ["phone"]
-        assert not api.User.objects.filter(username="nueva.educanda").exists()
+        assert not User.objects.filter(username="nueva.educanda").exists()
 
     def test_a_phone_number_username_is_stored_as_sign_up_stores_it(
         self, admin_client, educando_group, make_user
@@ -121,7 +122,7 @@ class TestCreate:
         assert api.get_user_by_username(username="213 555 0199").username == "2135550199"
         again = admin_client.post(ADD, _create_data(educando_group, username="213-555-0199"))
         assert again.status_code == 200  # the same account: refused
-        assert api.User.objects.filter(username="2135550199").count() == 1
+        assert User.objects.filter(username="2135550199").count() == 1
 
     def test_a_username_differing_only_in_capitals(self, admin_client, educando_group, make_user):
         make_user("Nueva.Educanda")
@@ -130,7 +131,7 @@ class TestCreate:
         assert "Ese nombre de usuario ya lo usa otra persona." in str(
             response.context["form"].errors
         )
-        assert api.User.objects.filter(username__iexact="nueva.educanda").count() == 1
+        assert User.objects.filter(username__iexact="nueva.educanda").count() == 1
 
 
 class TestEdit:

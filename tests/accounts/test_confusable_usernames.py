@@ -13,6 +13,7 @@ from django.db import connection
 from django.urls import reverse
 
 from lms.accounts import api, roles, validators
+from lms.accounts.models import User
 from lms.accounts.validators import (
     username_skeleton,
     validate_learner_username,
@@ -108,7 +109,7 @@ class TestCharacters:
         )
         assert response.status_code == 200
         assert errors_of(response, "username") in ([MIXED_SCRIPTS], [OTHER_DIGITS])
-        assert not api.User.objects.exists()
+        assert not User.objects.exists()
         assert not is_logged_in(client)
 
     @pytest.mark.parametrize("typed", GOOD)
@@ -181,7 +182,7 @@ class TestLookAlikesOfExistingAccounts:
             api.register_learner(username=typed, password=PASSWORD)
         assert caught.value.message_dict == {"username": [LOOKALIKE]}
         assert caught.value.error_dict["username"][0].code == "username_lookalike"
-        assert list(api.User.objects.values_list("username", flat=True)) == ["admin"]
+        assert list(User.objects.values_list("username", flat=True)) == ["admin"]
 
     def test_the_same_name_in_capitals_is_taken_not_a_look_alike(self, admin):
         with pytest.raises(ValidationError) as caught:
@@ -220,7 +221,7 @@ class TestLookAlikesOfExistingAccounts:
     def test_jose_and_josé_can_both_sign_up(self, db):
         api.register_learner(username="jose", password=PASSWORD)
         api.register_learner(username="josé", password=PASSWORD)
-        assert api.User.objects.count() == 2
+        assert User.objects.count() == 2
 
     def test_sign_up_page(self, client, admin):
         response = client.post(
@@ -228,7 +229,7 @@ class TestLookAlikesOfExistingAccounts:
             {"username": "adrnin", "password": PASSWORD, "password_confirm": PASSWORD},
         )
         assert errors_of(response, "username") == [LOOKALIKE]
-        assert not api.User.objects.filter(username="adrnin").exists()
+        assert not User.objects.filter(username="adrnin").exists()
 
     def test_checking_costs_one_query(self, admin, django_assert_num_queries):
         with django_assert_num_queries(1):
@@ -257,7 +258,7 @@ class TestStoredSkeleton:
 
     def test_demo_accounts(self, db):
         api.ensure_demo_accounts()
-        admin = api.User.objects.get(username="admin")
+        admin = User.objects.get(username="admin")
         assert admin.username_skeleton == "adrnin"
         assert api.username_looks_taken(username="adrnin")
 
@@ -265,12 +266,12 @@ class TestStoredSkeleton:
         migration = importlib.import_module("lms.accounts.migrations.0003_user_username_skeleton")
         for name in ("admin", "Ivan", "josé"):
             make_user(name)
-        api.User.objects.update(username_skeleton="")
+        User.objects.update(username_skeleton="")
         assert not api.username_looks_taken(username="adrnin")
 
         migration.fill_username_skeletons(apps, SimpleNamespace(connection=connection))
 
-        stored = dict(api.User.objects.values_list("username", "username_skeleton"))
+        stored = dict(User.objects.values_list("username", "username_skeleton"))
         assert stored == {"admin": "adrnin", "Ivan": "lvan", "josé": "jose\u0301"}
         assert api.username_looks_taken(username="adrnin")
         assert api.username_looks_taken(username="lvan")
@@ -331,13 +332,13 @@ class TestAdminForms:
         response = self._create(admin_client, typed)
         assert response.status_code == 200
         assert response.context["form"].errors["username"] == [message]
-        assert api.User.objects.count() == 3
+        assert User.objects.count() == 3
 
     def test_create_stores_the_skeleton(self, admin_client, make_user):
         make_user("admin")
         response = self._create(admin_client, "admín")
         assert response.status_code == 302, response.context["form"].errors
-        assert api.User.objects.get(username="admín").username_skeleton == "adrni\u0301n"
+        assert User.objects.get(username="admín").username_skeleton == "adrni\u0301n"
 
     def test_the_same_name_in_capitals_gets_only_the_taken_message(self, admin_client, make_user):
         make_user("rosa")
@@ -363,7 +364,7 @@ class TestAdminForms:
     def test_edit_keeps_an_older_username_that_looks_like_another(self, admin_client, make_user):
         make_user("admin")
         older = make_user("placeholder", roles.EDUCANDO)
-        api.User.objects.filter(pk=older.pk).update(
+        User.objects.filter(pk=older.pk).update(
             username="adrnin", username_skeleton=username_skeleton("adrnin")
         )
         older.refresh_from_db()

@@ -2,13 +2,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from lms.accounts import api, roles
+from lms.accounts.models import User
 
 
 def test_demo_accounts_are_refused_outside_development(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="solo existen en desarrollo"):
         call_command("demo_accounts")
-    assert not api.User.objects.filter(username="educanda").exists()
+    assert not User.objects.filter(username="educanda").exists()
 
 
 def test_demo_accounts_one_per_role(db, settings, capsys):
@@ -17,11 +18,11 @@ def test_demo_accounts_one_per_role(db, settings, capsys):
     call_command("demo_accounts")  # twice: nothing duplicated
     out = capsys.readouterr().out
     for account in api.DEMO_ACCOUNTS:
-        user = api.User.objects.get(username=account.username)
+        user = User.objects.get(username=account.username)
         assert user.check_password(account.password)
         assert user.groups.filter(name=account.role).exists()
         assert account.password in out
-    asesor = api.User.objects.get(username="asesor")
+    asesor = User.objects.get(username="asesor")
     assert asesor.assigned_courses.count() >= 4
     assert api.user_has_role(asesor, roles.ASESOR)
 
@@ -31,7 +32,7 @@ def test_demo_sede_gives_the_demo_coordinator_a_dashboard(db, settings, client):
     call_command("demo_accounts")
     call_command("demo_sede")
     call_command("demo_sede")  # idempotent
-    coordinator = api.User.objects.get(username="coordinadora")
+    coordinator = User.objects.get(username="coordinadora")
     client.force_login(coordinator)
     response = client.get("/coordinacion/")
     assert response.status_code == 200

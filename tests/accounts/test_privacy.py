@@ -7,6 +7,7 @@ from axes.models import AccessLog
 from django.core.exceptions import PermissionDenied
 
 from lms.accounts import api
+from lms.accounts.models import ResetCode, User
 
 from .conftest import PASSWORD, VALID_CURP, errors_of, is_logged_in
 
@@ -84,12 +85,12 @@ class TestDeleteAccount:
         response = logged_in.post(DELETE, {"password": "no-es-esta"})
         assert response.status_code == 200
         assert errors_of(response, "password") == ["La contraseña no es correcta."]
-        assert api.User.objects.filter(pk=educando.pk).exists()
+        assert User.objects.filter(pk=educando.pk).exists()
         assert is_logged_in(logged_in)
 
     def test_a_get_deletes_nothing(self, logged_in, educando):
         logged_in.get(DELETE, {"password": PASSWORD})
-        assert api.User.objects.filter(pk=educando.pk).exists()
+        assert User.objects.filter(pk=educando.pk).exists()
 
     def test_deletes_logs_out_and_goes_home(self, client, educando):
         client.post("/cuenta/entrar/", {"username": "educanda1", "password": PASSWORD})
@@ -97,8 +98,8 @@ class TestDeleteAccount:
         assert AccessLog.objects.filter(username="educanda1").exists()
         response = client.post(DELETE, {"password": PASSWORD})
         assert response.status_code == 302 and response["Location"] == "/"
-        assert not api.User.objects.filter(pk=educando.pk).exists()
-        assert not api.ResetCode.objects.filter(user_id=educando.pk).exists()
+        assert not User.objects.filter(pk=educando.pk).exists()
+        assert not ResetCode.objects.filter(user_id=educando.pk).exists()
         assert not AccessLog.objects.filter(username="educanda1").exists()
         assert not is_logged_in(client)
         messages = [str(m) for m in response.wsgi_request._messages]
@@ -117,7 +118,7 @@ class TestDeleteAccount:
         response = client.post(DELETE, {"password": PASSWORD})
         assert response.status_code == 403
         assert refusal in response.content.decode()
-        assert api.User.objects.filter(pk=person.pk).exists()
+        assert User.objects.filter(pk=person.pk).exists()
         with pytest.raises(PermissionDenied):
             api.delete_account(user=person)
-        assert api.User.objects.filter(pk=person.pk).exists()
+        assert User.objects.filter(pk=person.pk).exists()

@@ -4,7 +4,7 @@ a registration without touching the database."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from lms.accounts import api
+from lms.accounts import api, people
 
 from .conftest import BAD_CHECK_DIGIT_CURP, NEW_PASSWORD, VALID_CURP
 
@@ -59,5 +59,5 @@ class TestWithoutTheDatabase:
     def test_by_default_taken_usernames_and_curps_are_errors(self, make_user):
         make_user("tomada", curp=VALID_CURP)
         errors = _errors(username="TOMADA")
-        assert errors["username"] == [str(api.USERNAME_TAKEN)]
+        assert errors["username"] == [str(people.USERNAME_TAKEN)]
         assert "curp" in _errors(username="otra", curp=VALID_CURP)

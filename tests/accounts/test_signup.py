@@ -3,8 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from lms.accounts import api, roles
+from lms.accounts import api, people, roles
 from lms.accounts.forms import SignupForm
+from lms.accounts.models import User
 
 from .conftest import BAD_CHECK_DIGIT_CURP, VALID_CURP, errors_of, is_logged_in
 
@@ -60,7 +61,7 @@ class TestSignUp:
         response = _post(client)
         assert response.status_code == 302
         assert response["Location"] == "/mis-cursos/"
-        user = api.User.objects.get(username="lupita")
+        user = User.objects.get(username="lupita")
         assert user.check_password("luna-verde-en-casa")
         assert api.user_has_role(user, roles.EDUCANDO)
         assert not user.is_staff
@@ -75,7 +76,7 @@ class TestSignUp:
             phone="+1 213 555 0101",
             curp=VALID_CURP.lower(),
         )
-        user = api.User.objects.get(username="lupita")
+        user = User.objects.get(username="lupita")
         assert user.display_name == "Guadalupe Ramírez"
         assert user.email == "lupita@example.org"
         assert user.phone == "+1 213 555 0101"
@@ -110,7 +111,7 @@ class TestSignUp:
             "Ese nombre de usuario ya lo usa otra persona. Pruebe con otro; por ejemplo, "
             "agréguele un número."
         ]
-        assert api.User.objects.filter(username__iexact="lupita").count() == 1
+        assert User.objects.filter(username__iexact="lupita").count() == 1
         assert not is_logged_in(client)
         assert 'role="alert"' in response.content.decode()
 
@@ -119,7 +120,7 @@ class TestSignUp:
         assert errors_of(response, "password_confirm") == [
             "Las dos contraseñas no son iguales. Escriba la misma en los dos campos."
         ]
-        assert not api.User.objects.filter(username="lupita").exists()
+        assert not User.objects.filter(username="lupita").exists()
 
     def test_every_problem_is_shown_at_once(self, client, make_user):
         make_user("lupita")
@@ -139,7 +140,7 @@ class TestSignUp:
         response = _post(client, password="abc")
         messages = errors_of(response, "password")
         assert any("demasiado corta" in message for message in messages), messages
-        assert not api.User.objects.filter(username="lupita").exists()
+        assert not User.objects.filter(username="lupita").exists()
 
     def test_a_bad_curp(self, client, db):
         response = _post(client, curp=BAD_CHECK_DIGIT_CURP)
@@ -147,7 +148,7 @@ class TestSignUp:
             "Esta CURP no es válida. Revísela letra por letra con su constancia de CURP, "
             "o deje el campo en blanco: no es obligatoria."
         ]
-        assert not api.User.objects.filter(username="lupita").exists()
+        assert not User.objects.filter(username="lupita").exists()
         # The message sits next to the field, linked for screen readers.
         html = response.content.decode()
         assert 'id="id_curp_error"' in html and 'aria-invalid="true"' in html
@@ -161,7 +162,7 @@ class TestSignUp:
 
     def test_a_phone_number_as_username_logs_in_however_typed(self, client, db):
         _post(client, username="(213) 555-0101")
-        assert api.User.objects.filter(username="2135550101").exists()
+        assert User.objects.filter(username="2135550101").exists()
         client.post("/cuenta/salir/")
         response = client.post(
             "/cuenta/entrar/", {"username": "213 555 0101", "password": "luna-verde-en-casa"}
@@ -183,21 +184,21 @@ class TestApi:
                 username="ANA", password="123", curp=BAD_CHECK_DIGIT_CURP, email="no-es-correo"
             )
         assert set(caught.value.message_dict) == {"username", "password", "curp", "email"}
-        assert api.User.objects.filter(username__iexact="ana").count() == 1
+        assert User.objects.filter(username__iexact="ana").count() == 1
 
     def test_a_username_taken_at_the_last_moment(self, db, monkeypatch):
-        original = api.User.set_password
+        original = User.set_password
 
         def someone_else_signs_up_meanwhile(user, raw_password):
-            monkeypatch.setattr(api.User, "set_password", original)
-            api.User.objects.create_user(username="ANA", password="otra-frase-larga")
+            monkeypatch.setattr(User, "set_password", original)
+            User.objects.create_user(username="ANA", password="otra-frase-larga")
             original(user, raw_password)
 
-        monkeypatch.setattr(api.User, "set_password", someone_else_signs_up_meanwhile)
+        monkeypatch.setattr(User, "set_password", someone_else_signs_up_meanwhile)
         with pytest.raises(ValidationError) as caught:
             api.register_learner(username="ana", password="luna-verde-en-casa")
-        assert caught.value.message_dict["username"] == [str(api.USERNAME_TAKEN)]
-        assert not api.User.objects.filter(username="ana").exists()
+        assert caught.value.message_dict["username"] == [str(people.USERNAME_TAKEN)]
+        assert not User.objects.filter(username="ana").exists()
 
 
 def test_sign_up_is_rate_limited_per_address(client, db, settings):

@@ -3,9 +3,11 @@ import uuid
 import pytest
 
 from courses import api as courses_api
+from courses.models import AssessmentPage
 from lms.assessments import api
 from lms.assessments.grading import grade_question
-from lms.enrollment import api as enrollment_api
+from lms.assessments.models import Attempt
+from lms.enrollment.models import Enrollment
 from lms.progress.models import LessonProgress
 
 
@@ -78,7 +80,7 @@ class TestSubmit:
     def test_all_right_passes_and_completes_the_step(self, client, enrolled, exam):
         client.force_login(enrolled)
         response = _post(client, exam, _right_answers(exam))
-        attempt = api.Attempt.objects.get(user=enrolled)
+        attempt = Attempt.objects.get(user=enrolled)
         assert response.status_code == 302
         assert response["Location"] == f"/evaluaciones/intentos/{attempt.uuid}/"
         assert attempt.score == 100 and attempt.passed and attempt.number == 1
@@ -90,7 +92,7 @@ class TestSubmit:
     def test_the_client_cannot_send_its_own_score(self, client, enrolled, exam):
         client.force_login(enrolled)
         client.post(f"/evaluaciones/{exam.pk}/enviar/", {"score": "100", "passed": "true"})
-        attempt = api.Attempt.objects.get(user=enrolled)
+        attempt = Attempt.objects.get(user=enrolled)
         assert attempt.score == 0 and not attempt.passed
 
     def test_wrong_answers_show_feedback(self, client, enrolled, exam):
@@ -109,7 +111,7 @@ class TestSubmit:
             _post(client, exam, {})
         response = _post(client, exam, _right_answers(exam))
         assert response.status_code == 302 and response["Location"] == exam.url
-        assert api.Attempt.objects.filter(user=enrolled).count() == exam.max_attempts
+        assert Attempt.objects.filter(user=enrolled).count() == exam.max_attempts
         html = client.get(exam.url).content.decode()
         assert "Ya no le quedan intentos" in html and "Enviar mis respuestas" not in html
 
@@ -122,7 +124,7 @@ class TestSubmit:
     def test_not_enrolled_cannot_submit(self, client, educando, exam):
         client.force_login(educando)
         _post(client, exam, _right_answers(exam))
-        assert not api.Attempt.objects.exists()
+        assert not Attempt.objects.exists()
 
     def test_anonymous_and_get(self, client, exam):
         assert client.get(f"/evaluaciones/{exam.pk}/enviar/").status_code in (302, 405)
@@ -140,7 +142,7 @@ class TestSubmit:
         client.force_login(enrolled)
         answers = _right_answers(exam)
         _post(client, exam, answers)
-        attempt = api.Attempt.objects.get(user=enrolled)
+        attempt = Attempt.objects.get(user=enrolled)
         # An editor rewrites the first question and moves the right option.
         first = exam.questions[0]
         options = first.value["options"]
@@ -165,7 +167,7 @@ def test_passing_the_final_completes_the_course(client, enrolled, course, exam):
             progress_api.record_server_event(user=enrolled, verb="completed", page_id=step.page_id)
     client.force_login(enrolled)
     _post(client, exam, _right_answers(exam))
-    enrollment = enrollment_api.Enrollment.objects.get(user=enrolled, course_id=course.pk)
+    enrollment = Enrollment.objects.get(user=enrolled, course_id=course.pk)
     assert enrollment.completed_at is not None
 
 
@@ -178,7 +180,7 @@ class TestDiagnostic:
                 {"prompt": f"¿{topic}?", "answer": right, "topic": topic, "explanation": ""},
             )
 
-        page = courses_api.AssessmentPage(
+        page = AssessmentPage(
             title="Diagnóstico",
             slug="diagnostico",
             kind="diagnostic",
@@ -209,7 +211,7 @@ class TestDiagnostic:
         assert "Lo que le recomendamos" in html
         assert "Finanzas personales" in html  # aligned with B2MCU
         assert "Empiece por el nivel Intermedio" in html
-        placement = api.placement(attempt=api.Attempt.objects.get(user=educando))
+        placement = api.placement(attempt=Attempt.objects.get(user=educando))
         assert [t.key for t in placement.known] == ["B3MFP"]
         assert [t.key for t in placement.to_study] == ["B2MCU"]
 

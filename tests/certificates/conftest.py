@@ -1,6 +1,6 @@
 import pytest
 
-from lms.certificates import api
+from lms.certificates.models import Certificate
 from tests.helpers import complete
 
 
@@ -13,4 +13,4 @@ def certificate(enrolled, course, django_capture_on_commit_callbacks):
     enrolled.save()
     with django_capture_on_commit_callbacks(execute=True):
         enrollment = complete(enrolled, course)
-    return api.Certificate.objects.get(enrollment=enrollment)
+    return Certificate.objects.get(enrollment=enrollment)

@@ -10,8 +10,9 @@ from wagtail.log_actions import registry as log_registry
 from wagtail.models import ModelLogEntry
 
 from lms.certificates import api, folio, signing
+from lms.certificates.models import Certificate
 from lms.certificates.tasks import sweep_missing_certificates
-from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Enrollment
 
 # ``complete`` is still imported from here by tests/accounts/test_access_records.py and
 # tests/test_admin_authorization.py, until they import it from tests.helpers.
@@ -73,7 +74,7 @@ class TestIssue:
         assert folio.normalize(certificate.folio) == certificate.folio
         assert certificate.pdf.name == f"constancias/{certificate.uuid}.pdf"
         assert api.issue_certificate(enrollment_id=certificate.enrollment_id) == certificate
-        assert api.Certificate.objects.count() == 1
+        assert Certificate.objects.count() == 1
 
     def test_pdf_text_fonts_and_qr(self, certificate):
         data = certificate.pdf.open("rb").read()
@@ -120,10 +121,10 @@ class TestIssue:
             pytest.raises(OSError),
         ):
             api.issue_certificate(enrollment_id=enrollment.pk)
-        assert not api.Certificate.objects.exists()
+        assert not Certificate.objects.exists()
         assert api.missing_certificates() == [enrollment.pk]
         assert sweep_missing_certificates() == 1  # eager here: issues right away
-        assert api.Certificate.objects.filter(enrollment=enrollment).count() == 1
+        assert Certificate.objects.filter(enrollment=enrollment).count() == 1
         assert api.missing_certificates() == []
 
     @pytest.mark.parametrize(
@@ -161,7 +162,7 @@ class TestIssue:
         assert countdowns == expected
 
     def test_not_completed_gets_nothing(self, enrolled, course):
-        enrollment = enrollment_api.Enrollment.objects.get(user=enrolled)
+        enrollment = Enrollment.objects.get(user=enrolled)
         assert api.issue_certificate(enrollment_id=enrollment.pk) is None
 
 
@@ -253,6 +254,21 @@ class TestRevokeAndReissue:
         assert client.get(f"/verificar/{certificate.folio}.json").json()["replaced_by"] == new.folio
         assert api.verify_credential(new.credential)[0]
 
+    def test_reissue_of_an_enrollment_no_longer_completed_changes_nothing(
+        self, certificate, coordinador
+    ):
+        """Nothing in Aula undoes a completion today; if a correction ever does, re-issuing
+        refuses with a reason and the certificate in hand stays valid (one transaction)."""
+        Enrollment.objects.filter(pk=certificate.enrollment_id).update(completed_at=None)
+        with pytest.raises(api.CertificateError) as refused:
+            api.reissue(
+                certificate=certificate, by=coordinador, learner_name="Otra", reason="Nombre"
+            )
+        assert refused.value.code == "not_completed"
+        certificate.refresh_from_db()
+        assert certificate.revoked_at is None and certificate.replaced_by is None
+        assert Certificate.objects.filter(enrollment_id=certificate.enrollment_id).count() == 1
+
     def test_commands(self, certificate, coordinador, tmp_path, capsys):
         path = tmp_path / "c.json"
         path.write_text(json.dumps(certificate.credential), encoding="utf-8")
@@ -317,5 +333,5 @@ def test_a_failure_to_issue_never_breaks_the_completion(
     ):
         enrollment = complete(enrolled, course)
     assert enrollment.completed_at is not None
-    assert not api.Certificate.objects.exists()
+    assert not Certificate.objects.exists()
     assert api.missing_certificates() == [enrollment.pk]

@@ -14,8 +14,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from courses import api as courses_api
+from courses.models import CoursePage
 from lms.certificates import api
+from lms.certificates.models import Certificate
 from lms.certificates.tasks import issue_certificate_task
 from lms.enrollment import api as enrollment_api
 from tests.faults import PAUSED_LINE
@@ -57,14 +58,14 @@ def learner(committed):
     )
     committed.append(user)
     yield user
-    api.Certificate.objects.filter(user=user).delete()
-    api.Certificate.objects.filter(learner_name="Rosa Ibáñez", user__isnull=True).delete()
+    Certificate.objects.filter(user=user).delete()
+    Certificate.objects.filter(learner_name="Rosa Ibáñez", user__isnull=True).delete()
 
 
 def enroll_and_complete(user) -> int:
     """Enroll in "Nuestros documentos" and complete it (committed: ``course_completed``
     queues the task on Redis). Returns the enrollment's id."""
-    course = courses_api.CoursePage.objects.get(slug="nuestros-documentos")
+    course = CoursePage.objects.get(slug="nuestros-documentos")
     enrollment_api.enroll(user=user, course=course)
     enrollment = complete(user, course)
     assert enrollment.completed_at is not None
@@ -73,7 +74,7 @@ def enroll_and_complete(user) -> int:
 
 def certificate_of(enrollment_id, timeout=60):
     return wait_for(
-        lambda: api.Certificate.objects.filter(enrollment_id=enrollment_id).first(),
+        lambda: Certificate.objects.filter(enrollment_id=enrollment_id).first(),
         timeout,
         "the certificate",
     )
@@ -137,8 +138,8 @@ def test_duplicate_messages_and_two_workers_give_one_certificate(broker, learner
     finally:
         stop_workers(workers)
     assert {ends[task_id] for task_id in task_ids} == {"succeeded"}
-    assert api.Certificate.objects.filter(enrollment_id=enrollment_id).count() == 1
-    certificate = api.Certificate.objects.get(enrollment_id=enrollment_id)
+    assert Certificate.objects.filter(enrollment_id=enrollment_id).count() == 1
+    certificate = Certificate.objects.get(enrollment_id=enrollment_id)
     # Losers of the race deleted their files: one PDF, the winner's.
     assert set(broker.keys("constancias/")) - before == {certificate.pdf.name}
 
@@ -153,7 +154,7 @@ def test_an_s3_outage_delays_issuance_but_never_loses_it(broker, learner):
             30,
             "the task to fail and be retried",
         )
-        assert not api.Certificate.objects.filter(enrollment_id=enrollment_id).exists()
+        assert not Certificate.objects.filter(enrollment_id=enrollment_id).exists()
         broker.start()
         try:
             certificate = certificate_of(enrollment_id, timeout=90)
@@ -204,7 +205,7 @@ def test_a_worker_killed_while_issuing_issues_once_after_restart(broker, learner
     ]
     assert {tid for tid, _ in lines} == {task_id}
     assert len(PAUSED_LINE.findall(log)) == 1  # the second run did not pause
-    assert api.Certificate.objects.filter(enrollment_id=enrollment_id).count() == 1
+    assert Certificate.objects.filter(enrollment_id=enrollment_id).count() == 1
     assert set(broker.keys("constancias/")) - before == {certificate.pdf.name}
 
 

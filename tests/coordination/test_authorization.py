@@ -11,17 +11,20 @@ Each route is tried by every role:
 - the sede's coordinator and an administrator get through.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import pytest
 from django.core.files.base import ContentFile
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from lms.accounts import roles
-from lms.certificates import api as certificates_api
+from lms.certificates.models import Certificate
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import BulkImport, Enrollment, Membership
 from lms.exports.models import ExportJob
+from tests import helpers
 from tests.enrollment.conftest import csv_bytes, upload
 from tests.helpers import complete
 from tests.routes import ROLES, named_routes
@@ -102,14 +105,15 @@ def test_every_coordinator_route_is_covered():
     assert not missing, f"add these routes to ROUTES: {sorted(missing)}"
 
 
-@pytest.fixture
-def world(sedes, make_learner, make_user, course, django_capture_on_commit_callbacks):
+def build_world(sedes, make_learner, make_user, course, django_capture_on_commit_callbacks):
+    """A learner of the norte sede with a certificate, the sede's bulk imports (one
+    applied, one a draft) and an export its coordinator asked for."""
     sede, coordinator, grupo = sedes["norte"]
     learner = make_learner("ana", grupo, course, display_name="Ana Ruis")
     with django_capture_on_commit_callbacks(execute=True):
         enrollment = complete(learner, course)
     # Still enrolled in another course, so "withdraw" has something to do.
-    other_course = enrollment_api.Enrollment.objects.get(pk=enrollment.pk).course
+    other_course = Enrollment.objects.get(pk=enrollment.pk).course
     users = {
         "anonymous": None,
         "educando": learner,
@@ -120,16 +124,16 @@ def world(sedes, make_learner, make_user, course, django_capture_on_commit_callb
         "administrator": make_user("jefa", roles.ADMINISTRADOR),
     }
     client = Client()
-    client.force_login(coordinator)
+    helpers.log_in(client, coordinator)
     rows = [["nuevo-uno", "Uno Nuevo", "", "", "", ""]]
     upload(client, grupo, csv_bytes(rows))
-    applied = enrollment_api.BulkImport.objects.get()
+    applied = BulkImport.objects.get()
     with django_capture_on_commit_callbacks(execute=True):  # the task applies it
         client.post(reverse("bulk:apply", kwargs={"pk": applied.uuid}))
     applied.refresh_from_db()
     assert applied.applied_at and applied.code_sheet
     upload(client, grupo, csv_bytes([["nuevo-dos", "", "", "", "", ""]]))
-    draft = enrollment_api.BulkImport.objects.get(applied_at__isnull=True)
+    draft = BulkImport.objects.get(applied_at__isnull=True)
     job = ExportJob.objects.create(
         requested_by=coordinator, kind="inscripciones", format="csv", status="done", rows=1
     )
@@ -142,9 +146,15 @@ def world(sedes, make_learner, make_user, course, django_capture_on_commit_callb
         "grupo": grupo,
         "learner": learner,
         "course": other_course,
-        "certificate": certificates_api.Certificate.objects.get(enrollment=enrollment),
+        "certificate": Certificate.objects.get(enrollment=enrollment),
         "users": users,
     }
+
+
+@pytest.fixture
+def world(sedes, make_learner, make_user, course, django_capture_on_commit_callbacks):
+    """The world, built for one test: for the routes that change something."""
+    return build_world(sedes, make_learner, make_user, course, django_capture_on_commit_callbacks)
 
 
 def _expected(route: Route, role: str):
@@ -157,8 +167,7 @@ def _expected(route: Route, role: str):
     return route.ok if role in route.allowed else (404,)
 
 
-@pytest.mark.parametrize("name", sorted(ROUTES))
-def test_each_role(client, world, name):
+def check_each_role(client, world, name):
     route = ROUTES[name]
     url = reverse(name, kwargs=route.kwargs(world) if route.kwargs else None)
     for role in ROLES:
@@ -172,6 +181,45 @@ def test_each_role(client, world, name):
         assert response.status_code in expected, (role, url, response.status_code)
         if role == "anonymous" and not route.api:
             assert response["Location"].startswith("/cuenta/entrar/"), url
+
+
+READING_ROUTES = sorted(name for name, route in ROUTES.items() if route.method == "get")
+CHANGING_ROUTES = sorted(name for name, route in ROUTES.items() if route.method != "get")
+
+
+@pytest.mark.parametrize("name", CHANGING_ROUTES)
+def test_each_role(client, world, name):
+    check_each_role(client, world, name)
+
+
+class TestEachRoleReading(TestCase):
+    """The GET routes change nothing: they share one world, built once for the class.
+    One test per route, ``test_each_role_<route>`` (added below)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.world = build_world(
+            helpers.make_sedes(),
+            helpers.make_learner,
+            helpers.make_user,
+            helpers.the_course(),
+            cls.captureOnCommitCallbacks,
+        )
+
+
+def _test_each_role(name):
+    def test(self):
+        check_each_role(self.client, self.world, name)
+
+    test.__name__ = "test_each_role_" + re.sub(r"\W", "_", name)
+    test.__qualname__ = f"TestEachRoleReading.{test.__name__}"
+    return test
+
+
+for _name in READING_ROUTES:
+    _test = _test_each_role(_name)
+    assert not hasattr(TestEachRoleReading, _test.__name__), _name  # two routes, one name
+    setattr(TestEachRoleReading, _test.__name__, _test)
 
 
 # --- Staff in a grupo stay out of every coordinator's reach -------------------------------
@@ -213,11 +261,11 @@ def test_staff_who_joined_a_grupo_are_404_on_every_learner_route(
     nor hand it a reset code, withdraw, move it or touch its certificates."""
     _sede, coordinator, grupo = sedes["norte"]
     staff = _staff(kind, make_user, sedes)
-    enrollment_api.Membership.objects.create(user=staff, grupo=grupo)
+    Membership.objects.create(user=staff, grupo=grupo)
     enrollment_api.enroll(user=staff, course=course)
     with django_capture_on_commit_callbacks(execute=True):
         enrollment = complete(staff, course)
-    certificate = certificates_api.Certificate.objects.get(enrollment=enrollment)
+    certificate = Certificate.objects.get(enrollment=enrollment)
     world = {
         "learner": staff,
         "grupo": grupo,
@@ -271,6 +319,6 @@ def test_staff_cannot_join_a_grupo_with_its_code(client, sedes, make_user, kind)
     response = client.post("/mis-cursos/grupo/", {"code": code})
     assert response.status_code == 200
     assert "personal de Aula" in str(response.context["form"].errors["code"])
-    assert not enrollment_api.Membership.objects.filter(user=staff).exists()
+    assert not Membership.objects.filter(user=staff).exists()
     with pytest.raises(enrollment_api.EnrollmentError):
         enrollment_api.add_to_grupo(grupo=grupo, user=staff)

@@ -1,27 +1,45 @@
-import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from lms.accounts import roles
+from tests import helpers
 
 
 def _rows(response):
     return {row.label: row for row in response.context["rows"]}
 
 
-class TestAccess:
-    def test_anonymous_goes_to_log_in(self, client, sedes):
+class TestAccess(TestCase):
+    """Who may open the home page: the sedes and a learner of sur, built once."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.sedes = helpers.make_sedes()
+        helpers.make_learner("de-sur", cls.sedes["sur"][2], helpers.the_course())
+
+    def test_anonymous_goes_to_log_in(self):
+        client = self.client
         response = client.get("/coordinacion/")
         assert response.status_code == 302 and "/cuenta/entrar/" in response["Location"]
 
-    @pytest.mark.parametrize("role", [roles.EDUCANDO, roles.ASESOR, roles.COORDINADOR])
-    def test_without_a_sede_is_forbidden(self, client, make_user, sedes, role):
+    def test_without_a_sede_is_forbidden_educando(self):
+        self.without_a_sede_is_forbidden(roles.EDUCANDO)
+
+    def test_without_a_sede_is_forbidden_asesor(self):
+        self.without_a_sede_is_forbidden(roles.ASESOR)
+
+    def test_without_a_sede_is_forbidden_coordinador(self):
+        self.without_a_sede_is_forbidden(roles.COORDINADOR)
+
+    def without_a_sede_is_forbidden(self, role):
+        client, make_user = self.client, helpers.make_user
         client.force_login(make_user("sin-sede", role))
         assert client.get("/coordinacion/").status_code == 403
 
-    def test_a_coordinator_sees_only_their_sede(self, client, sedes, make_learner, course):
-        norte, sur = sedes["norte"], sedes["sur"]
-        make_learner("de-sur", sur[2], course)
+    def test_a_coordinator_sees_only_their_sede(self):
+        client, sedes = self.client, self.sedes
+        norte = sedes["norte"]  # "de-sur" is a learner of the other sede
         client.force_login(norte[1])
         response = client.get("/coordinacion/")
         assert response.status_code == 200
@@ -29,7 +47,8 @@ class TestAccess:
         assert "Plaza sur" not in response.content.decode()
         assert response.context["total"].enrolled == 0
 
-    def test_an_administrator_sees_every_sede(self, client, sedes, make_user):
+    def test_an_administrator_sees_every_sede(self):
+        client, make_user = self.client, helpers.make_user
         client.force_login(make_user("jefa", roles.ADMINISTRADOR))
         assert set(_rows(client.get("/coordinacion/"))) == {"Plaza norte", "Plaza sur"}
 

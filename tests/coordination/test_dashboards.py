@@ -5,17 +5,23 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from courses import api as courses_api
+from courses.models import AssessmentPage
 from lms.accounts import api as accounts_api
 from lms.accounts import roles
+from lms.accounts.models import ResetCode
 from lms.assessments import api as assessments_api
-from lms.certificates import api as certificates_api
-from lms.coordination import selectors
+from lms.certificates.models import Certificate
+from lms.coordination import activity, at_risk, figures
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Enrollment, Grupo
 from lms.progress import api as progress_api
+from lms.progress.models import CourseProgress, DailyActivity
+from tests import helpers
 from tests.helpers import complete
 
 
@@ -37,18 +43,14 @@ def _queries(client, url):
 def _age(user, course, days):
     """Make a learner's enrollment and activity in ``course`` ``days`` days old."""
     past = timezone.now() - timedelta(days=days)
-    enrollment_api.Enrollment.objects.filter(user=user, course_id=course.pk).update(
-        enrolled_at=past
-    )
-    progress_api.CourseProgress.objects.filter(user=user, course_id=course.pk).update(
-        last_activity_at=past
-    )
+    Enrollment.objects.filter(user=user, course_id=course.pk).update(enrolled_at=past)
+    CourseProgress.objects.filter(user=user, course_id=course.pk).update(last_activity_at=past)
 
 
 class TestSede:
     def test_grupos_and_courses(self, client, sedes, make_learner, course):
         sede, coordinator, grupo = sedes["norte"]
-        second = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 2")
+        second = Grupo.objects.create(sede=sede, name="Grupo 2")
         make_learner("a", grupo, course, lessons_done=5)
         make_learner("b", second, course, lessons_done=1)
         make_learner("c", sedes["sur"][2], course)
@@ -78,7 +80,7 @@ class TestSede:
         before = _queries(client, url)
         other = courses_api.CoursePage.objects.exclude(pk=course.pk).first()
         for index in range(4):
-            grupo_n = enrollment_api.Grupo.objects.create(sede=sede, name=f"G{index}")
+            grupo_n = Grupo.objects.create(sede=sede, name=f"G{index}")
             make_learner(f"mas-{index}", grupo_n, other, lessons_done=index)
         assert _queries(client, url) == before
 
@@ -136,7 +138,7 @@ class TestCourseDropOff:
 
     def test_filter_by_grupo_and_forged_grupo(self, client, sedes, make_learner, course):
         sede, coordinator, grupo = sedes["norte"]
-        second = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 2")
+        second = Grupo.objects.create(sede=sede, name="Grupo 2")
         make_learner("a", grupo, course, lessons_done=1)
         make_learner("b", second, course, lessons_done=1)
         make_learner("de-sur", sedes["sur"][2], course, lessons_done=1)
@@ -175,7 +177,7 @@ class TestWeeklyActivity:
             progress_api.record_server_event(
                 user=user, verb="started", page_id=lesson, when=now - timedelta(days=days_ago)
             )
-        weeks = selectors.weekly_activity(sedes=[sede], now=now)
+        weeks = activity.weekly_activity(sedes=[sede], now=now)
         assert len(weeks) == 12
         by_start = {w.start: w.learners for w in weeks}
         today = timezone.localdate(now, timezone.get_default_timezone())
@@ -194,44 +196,47 @@ class TestWeeklyActivity:
     def test_rebuilding_gives_the_same_days(self, sedes, make_learner, course):
         _sede, _coordinator, grupo = sedes["norte"]
         ana = make_learner("ana", grupo, course, lessons_done=2)
-        before = set(
-            progress_api.DailyActivity.objects.filter(user=ana).values_list("course_id", "day")
-        )
+        before = set(DailyActivity.objects.filter(user=ana).values_list("course_id", "day"))
         assert before
         progress_api.rebuild_progress(user_id=ana.pk)
-        after = set(
-            progress_api.DailyActivity.objects.filter(user=ana).values_list("course_id", "day")
-        )
+        after = set(DailyActivity.objects.filter(user=ana).values_list("course_id", "day"))
         assert after == before
 
 
-class TestAtRisk:
-    @pytest.fixture
-    def world(self, sedes, make_learner, course):
-        _sede, coordinator, grupo = sedes["norte"]
-        quiet = make_learner("callada", grupo, course, lessons_done=1, phone="+1 213 555 0101")
-        _age(quiet, course, 20)
-        never = make_learner("nunca", grupo, course, email="nunca@example.org")
-        _age(never, course, 30)
-        recent = make_learner("reciente", grupo, course, lessons_done=1)
-        new = make_learner("nueva", grupo, course)  # enrolled today, not started: not at risk
-        failing = make_learner("reprueba", grupo, course, lessons_done=1)
-        final = courses_api.AssessmentPage.objects.get(pk=course.final_assessment_id)
-        for _ in range(2):
-            assessments_api.submit_attempt(user=failing, assessment=final, answers={})
-        outside = make_learner("de-sur", sedes["sur"][2], course)
-        _age(outside, course, 40)
-        return {
-            "coordinator": coordinator,
-            "quiet": quiet,
-            "never": never,
-            "recent": recent,
-            "new": new,
-            "failing": failing,
-            "outside": outside,
-        }
+def at_risk_world(sedes, make_learner, course):
+    """Learners of the norte sede in every situation the at-risk list tells apart, and
+    one of the sur sede."""
+    _sede, coordinator, grupo = sedes["norte"]
+    quiet = make_learner("callada", grupo, course, lessons_done=1, phone="+1 213 555 0101")
+    _age(quiet, course, 20)
+    never = make_learner("nunca", grupo, course, email="nunca@example.org")
+    _age(never, course, 30)
+    recent = make_learner("reciente", grupo, course, lessons_done=1)
+    new = make_learner("nueva", grupo, course)  # enrolled today, not started: not at risk
+    failing = make_learner("reprueba", grupo, course, lessons_done=1)
+    final = AssessmentPage.objects.get(pk=course.final_assessment_id)
+    for _ in range(2):
+        assessments_api.submit_attempt(user=failing, assessment=final, answers={})
+    outside = make_learner("de-sur", sedes["sur"][2], course)
+    _age(outside, course, 40)
+    return {
+        "coordinator": coordinator,
+        "quiet": quiet,
+        "never": never,
+        "recent": recent,
+        "new": new,
+        "failing": failing,
+        "outside": outside,
+    }
 
-    def test_who_is_at_risk_and_why(self, client, world):
+
+class TestAtRisk(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.world = at_risk_world(helpers.make_sedes(), helpers.make_learner, helpers.the_course())
+
+    def test_who_is_at_risk_and_why(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         response = client.get("/coordinacion/en-riesgo/")
         assert response.status_code == 200
@@ -248,18 +253,32 @@ class TestAtRisk:
             == _lessons(courses_api.CoursePage.objects.get(pk=rows["callada"].course_id))[0].title
         )
 
-    def test_days_are_configurable(self, client, world, settings):
+    def test_days_are_configurable(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         rows = client.get("/coordinacion/en-riesgo/", {"dias": 25}).context["rows"]
         assert {r.user.username for r in rows} == {"nunca", "reprueba"}
-        settings.AULA_AT_RISK_DAYS = 25
-        rows = client.get("/coordinacion/en-riesgo/").context["rows"]
-        assert {r.user.username for r in rows} == {"nunca", "reprueba"}
-        bad = client.get("/coordinacion/en-riesgo/", {"dias": "0"})
-        assert bad.context["form"].errors["dias"]
+        with self.settings(AULA_AT_RISK_DAYS=25):
+            rows = client.get("/coordinacion/en-riesgo/").context["rows"]
+            assert {r.user.username for r in rows} == {"nunca", "reprueba"}
+            bad = client.get("/coordinacion/en-riesgo/", {"dias": "0"})
+            assert bad.context["form"].errors["dias"]
+
+    def test_counts_on_the_home_page(self):
+        client, world = self.client, self.world
+        client.force_login(world["coordinator"])
+        assert client.get("/coordinacion/").context["at_risk"] == 3
+
+
+class TestAtRiskAfterChanges:
+    """Tests that change the learners first: they are built for each of them alone."""
+
+    @pytest.fixture
+    def world(self, sedes, make_learner, course):
+        return at_risk_world(sedes, make_learner, course)
 
     def test_repeated_failures_stop_counting_once_passed(self, world, sedes, course):
-        final = courses_api.AssessmentPage.objects.get(pk=course.final_assessment_id)
+        final = AssessmentPage.objects.get(pk=course.final_assessment_id)
         assessments_api.Attempt.objects.create(
             user=world["failing"],
             assessment_id=final.pk,
@@ -270,7 +289,7 @@ class TestAtRisk:
             score=90,
             passed=True,
         )
-        names = {e.user.username for e in selectors.at_risk(sedes=[sedes["norte"][0]])}
+        names = {e.user.username for e in at_risk.at_risk(sedes=[sedes["norte"][0]])}
         assert "reprueba" not in names
 
     def test_counts_agree_with_the_list(self, world, sedes, make_learner, course):
@@ -279,14 +298,10 @@ class TestAtRisk:
         _age(gone, course, 50)
         gone.is_active = False
         gone.save()
-        listed = {e.user_id for e in selectors.at_risk(sedes=[norte])}
+        listed = {e.user_id for e in at_risk.at_risk(sedes=[norte])}
         assert gone.pk not in listed
-        assert selectors.at_risk_learner_count(sedes=[norte]) == len(listed) == 3
-        assert selectors.at_risk_count_by_sede(sedes=[norte, sur]) == {norte.pk: 3, sur.pk: 1}
-
-    def test_counts_on_the_home_page(self, client, world):
-        client.force_login(world["coordinator"])
-        assert client.get("/coordinacion/").context["at_risk"] == 3
+        assert figures.at_risk_learner_count(sedes=[norte]) == len(listed) == 3
+        assert figures.at_risk_count_by_sede(sedes=[norte, sur]) == {norte.pk: 3, sur.pk: 1}
 
     def test_queries_do_not_grow(self, client, world, make_learner, course, sedes):
         client.force_login(world["coordinator"])
@@ -302,7 +317,7 @@ class TestLearnerFile:
     def test_progress_attempts_and_certificates(self, client, sedes, make_learner, course):
         _sede, coordinator, grupo = sedes["norte"]
         learner = make_learner("ana", grupo, course, lessons_done=2, display_name="Ana Ruiz")
-        final = courses_api.AssessmentPage.objects.get(pk=course.final_assessment_id)
+        final = AssessmentPage.objects.get(pk=course.final_assessment_id)
         assessments_api.submit_attempt(user=learner, assessment=final, answers={})
         client.force_login(coordinator)
         response = client.get(f"/coordinacion/educando/{learner.pk}/")
@@ -340,7 +355,7 @@ class TestLearnerFile:
             response = client.post(f"/coordinacion/educando/{outside.pk}/{action}")
             assert response.status_code == 404, action
         assert enrollment_api.is_enrolled(user=outside, course_id=course.pk)
-        assert not accounts_api.ResetCode.objects.filter(user=outside).exists()
+        assert not ResetCode.objects.filter(user=outside).exists()
 
     def test_reset_code_redeems(self, client, sedes, make_learner):
         _sede, coordinator, grupo = sedes["norte"]
@@ -356,7 +371,7 @@ class TestLearnerFile:
         )
         learner.refresh_from_db()
         assert learner.check_password("una-contraseña-nueva-larga")
-        reset = accounts_api.ResetCode.objects.get(user=learner)
+        reset = ResetCode.objects.get(user=learner)
         assert reset.created_by == coordinator
 
     def test_withdraw_keeps_progress(self, client, sedes, make_learner, course):
@@ -366,11 +381,11 @@ class TestLearnerFile:
         response = client.post(f"/coordinacion/educando/{learner.pk}/baja/{course.pk}/")
         assert response.status_code == 302
         assert not enrollment_api.is_enrolled(user=learner, course_id=course.pk)
-        assert progress_api.CourseProgress.objects.get(user=learner, course_id=course.pk).percent
+        assert CourseProgress.objects.get(user=learner, course_id=course.pk).percent
 
     def test_move_to_another_grupo(self, client, sedes, make_learner):
         sede, coordinator, grupo = sedes["norte"]
-        second = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 2")
+        second = Grupo.objects.create(sede=sede, name="Grupo 2")
         learner = make_learner("ana", grupo)
         client.force_login(coordinator)
         client.post(f"/coordinacion/educando/{learner.pk}/grupo/", {"grupo": second.pk})
@@ -384,7 +399,7 @@ class TestLearnerFile:
 
     def test_moving_leaves_grupos_of_other_sedes_alone(self, sedes, make_learner):
         sede, coordinator, grupo = sedes["norte"]
-        second = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 2")
+        second = Grupo.objects.create(sede=sede, name="Grupo 2")
         learner = make_learner("ana", grupo)
         enrollment_api.add_to_grupo(grupo=sedes["sur"][2], user=learner)
         enrollment_api.move_to_grupo(user=learner, grupo=second, by=coordinator)
@@ -398,7 +413,7 @@ class TestCertificateActions:
         learner = make_learner("ana", grupo, course, display_name="Ana Ruis")
         with django_capture_on_commit_callbacks(execute=True):
             enrollment = complete(learner, course)
-        return certificates_api.Certificate.objects.get(enrollment=enrollment)
+        return Certificate.objects.get(enrollment=enrollment)
 
     def test_reissue_with_the_right_name(self, client, sedes, certified):
         client.force_login(sedes["norte"][1])

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from lms.accounts import api as accounts_api
+from lms.accounts.models import User
 
 
 def test_demo_activity_fills_the_demo_dashboard(db, settings, client):
@@ -10,8 +10,8 @@ def test_demo_activity_fills_the_demo_dashboard(db, settings, client):
     call_command("demo_sede")
     call_command("demo_activity")
     call_command("demo_activity")  # idempotent: nobody is created twice
-    assert accounts_api.User.objects.filter(username__startswith="demo-").count() == 10
-    client.force_login(accounts_api.User.objects.get(username="coordinadora"))
+    assert User.objects.filter(username__startswith="demo-").count() == 10
+    client.force_login(User.objects.get(username="coordinadora"))
     home = client.get("/coordinacion/")
     assert home.context["total"].enrolled == 10
     assert home.context["total"].completed == 2

@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from courses import api
+from courses.models import CoursePage
 from tests.factories.pages import add_course
 
 
@@ -65,7 +65,7 @@ def test_catalog_queries_do_not_grow_with_courses(client, catalog):
 
     client.get("/cursos/")  # warm caches (site root paths, renditions)
     before = count()
-    cover = api.CoursePage.objects.get(slug="finanzas-personales").cover_image
+    cover = CoursePage.objects.get(slug="finanzas-personales").cover_image
     for n in range(5):
         add_course(catalog=catalog, slug=f"extra-{n}", title=f"Extra {n}", cover_image=cover)
     assert count() == before

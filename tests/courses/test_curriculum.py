@@ -1,11 +1,12 @@
 import pytest
 
 from courses import api
+from courses.models import Framework, Module
 
 
 @pytest.fixture
 def mevyt(db):
-    return api.Framework.objects.get(key="mevyt")
+    return Framework.objects.get(key="mevyt")
 
 
 def _modules(mevyt, **filters):
@@ -25,9 +26,9 @@ def test_loading_again_updates_without_duplicating(mevyt):
     module = mevyt.modules.get(key="B3MFP")
     module.name = "Nombre editado"
     module.save()
-    count = api.Module.objects.count()
+    count = Module.objects.count()
     api.load_curriculum()
-    assert api.Module.objects.count() == count
+    assert Module.objects.count() == count
     module.refresh_from_db()
     assert module.name == "Fracciones y porcentajes"
 
@@ -69,7 +70,7 @@ def test_a_module_counts_once(mevyt):
 
 
 def test_module_level_must_belong_to_its_framework(mevyt):
-    other = api.Framework.objects.create(key="otro", name="Otro marco")
+    other = Framework.objects.create(key="otro", name="Otro marco")
     foreign_level = other.levels.create(key="x", name="X")
     module = mevyt.modules.get(key="B3MFP")
     module.level = foreign_level

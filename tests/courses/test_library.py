@@ -9,6 +9,7 @@ from wagtail.models import Page, Revision
 
 from content.api import LIBRARY_ROOT, LibraryError
 from courses import api
+from courses.models import AssessmentPage, CoursePage, LessonPage, UnitPage
 
 SHIPPED = sorted(p.name for p in LIBRARY_ROOT.iterdir() if (p / "course.yaml").exists())
 
@@ -39,22 +40,22 @@ class TestShippedLibrary:
     def test_at_least_four_courses_each_with_four_lessons_and_a_final_exam(self, db):
         assert len(SHIPPED) >= 4
         for slug in SHIPPED:
-            course = api.CoursePage.objects.get(slug=slug)
+            course = CoursePage.objects.get(slug=slug)
             assert course.live
             assert course.module is not None, slug
-            lessons = api.LessonPage.objects.live().descendant_of(course)
+            lessons = LessonPage.objects.live().descendant_of(course)
             assert lessons.count() >= 4, slug
             final = course.final_assessment
             assert final is not None and final.kind == api.AssessmentKind.FINAL, slug
             assert len(final.questions) >= 8, slug
 
     def test_the_required_topics_are_covered(self, db):
-        modules = set(api.CoursePage.objects.live().values_list("module__key", flat=True))
+        modules = set(CoursePage.objects.live().values_list("module__key", flat=True))
         assert {"B3MFP", "B2MCU", "B2CVM", "nuestros-documentos"} <= modules
 
     def test_round_trip_gives_back_identical_files(self, db, tmp_path):
         for slug in SHIPPED:
-            api.export_course(course=api.CoursePage.objects.get(slug=slug), root=tmp_path)
+            api.export_course(course=CoursePage.objects.get(slug=slug), root=tmp_path)
             source, exported = LIBRARY_ROOT / slug, tmp_path / slug
             assert _files(exported) == _files(source), slug
             for name in _files(source):
@@ -68,20 +69,20 @@ class TestShippedLibrary:
         assert (Page.objects.count(), Revision.objects.count()) == (pages, revisions)
 
     def test_reimport_restores_an_edited_lesson_in_place(self, db):
-        lesson = api.LessonPage.objects.get(slug="que-es-una-fraccion")
+        lesson = LessonPage.objects.get(slug="que-es-una-fraccion")
         original_body = lesson.body.raw_data[:]
         lesson.title = "Cambiado"
         lesson.body = [("paragraph", "<p>otro</p>")]
         lesson.save_revision().publish()
         report = api.import_library(slugs=["fracciones-y-porcentajes"])
         assert report.updated == ["fracciones-y-porcentajes/que-es-una-fraccion"]
-        lesson = api.LessonPage.objects.get(slug="que-es-una-fraccion")
+        lesson = LessonPage.objects.get(slug="que-es-una-fraccion")
         assert lesson.title != "Cambiado"
         assert [b["id"] for b in lesson.body.raw_data] == [b["id"] for b in original_body]
-        assert api.LessonPage.objects.filter(slug="que-es-una-fraccion").count() == 1
+        assert LessonPage.objects.filter(slug="que-es-una-fraccion").count() == 1
 
     def test_only_new_leaves_existing_courses_alone(self, db):
-        lesson = api.LessonPage.objects.get(slug="que-es-una-fraccion")
+        lesson = LessonPage.objects.get(slug="que-es-una-fraccion")
         lesson.title = "Editado por una asesora"
         lesson.save_revision().publish()
         report = api.import_library(only_new=True)
@@ -90,7 +91,7 @@ class TestShippedLibrary:
         assert lesson.title == "Editado por una asesora"
 
     def test_question_block_ids_are_stable(self, db):
-        exam = api.AssessmentPage.objects.get(
+        exam = AssessmentPage.objects.get(
             slug="examen-final", url_path__contains="fracciones-y-porcentajes"
         )
         data = yaml.safe_load(
@@ -100,13 +101,13 @@ class TestShippedLibrary:
 
     def test_a_new_course_folder_is_imported_with_its_tree(self, db, library_copy):
         report = api.import_library(root=library_copy)
-        course = api.CoursePage.objects.get(slug="curso-roto")
+        course = CoursePage.objects.get(slug="curso-roto")
         assert "curso-roto" in report.created
         assert course.live and course.cover_image is not None
-        assert api.LessonPage.objects.live().descendant_of(course).count() >= 4
+        assert LessonPage.objects.live().descendant_of(course).count() >= 4
         assert course.final_assessment.get_parent().specific.pk in {
             course.pk,
-            *api.UnitPage.objects.child_of(course).values_list("pk", flat=True),
+            *UnitPage.objects.child_of(course).values_list("pk", flat=True),
         }
 
 
@@ -121,7 +122,7 @@ class TestBadLibraryFiles:
         assert error.file.endswith(file), str(error)
         assert error.field.startswith(field), str(error)
         assert Page.objects.count() == pages
-        assert not api.CoursePage.objects.filter(slug="curso-roto").exists()
+        assert not CoursePage.objects.filter(slug="curso-roto").exists()
         return error
 
     def test_invalid_yaml(self, db, library_copy):

@@ -2,23 +2,32 @@ import pytest
 from wagtail.models import Page
 
 from courses import api
+from courses.models import (
+    AssessmentPage,
+    CatalogPage,
+    CoursePage,
+    Framework,
+    HomePage,
+    LessonPage,
+    UnitPage,
+)
 
 
 @pytest.mark.parametrize(
     ("child", "parent", "allowed"),
     [
-        (api.CatalogPage, api.HomePage, True),
-        (api.CoursePage, api.CatalogPage, True),
-        (api.CoursePage, api.HomePage, False),
-        (api.CoursePage, api.CoursePage, False),
-        (api.UnitPage, api.CoursePage, True),
-        (api.UnitPage, api.UnitPage, False),
-        (api.LessonPage, api.CoursePage, True),
-        (api.LessonPage, api.UnitPage, True),
-        (api.LessonPage, api.CatalogPage, False),
-        (api.LessonPage, api.LessonPage, False),
-        (api.AssessmentPage, api.UnitPage, True),
-        (api.AssessmentPage, api.HomePage, False),
+        (CatalogPage, HomePage, True),
+        (CoursePage, CatalogPage, True),
+        (CoursePage, HomePage, False),
+        (CoursePage, CoursePage, False),
+        (UnitPage, CoursePage, True),
+        (UnitPage, UnitPage, False),
+        (LessonPage, CoursePage, True),
+        (LessonPage, UnitPage, True),
+        (LessonPage, CatalogPage, False),
+        (LessonPage, LessonPage, False),
+        (AssessmentPage, UnitPage, True),
+        (AssessmentPage, HomePage, False),
     ],
 )
 def test_parent_child_rules(child, parent, allowed):
@@ -26,10 +35,10 @@ def test_parent_child_rules(child, parent, allowed):
 
 
 def test_only_one_home_and_one_catalog(db):
-    home = api.HomePage.objects.get()
-    catalog = api.CatalogPage.objects.get()
-    assert not api.HomePage.can_create_at(Page.get_first_root_node())
-    assert not api.CatalogPage.can_create_at(home)
+    home = HomePage.objects.get()
+    catalog = CatalogPage.objects.get()
+    assert not HomePage.can_create_at(Page.get_first_root_node())
+    assert not CatalogPage.can_create_at(home)
     assert catalog.url == "/cursos/"
     assert home.url == "/"
 
@@ -37,13 +46,13 @@ def test_only_one_home_and_one_catalog(db):
 def test_ensure_site_is_idempotent_and_removes_the_placeholder(db):
     before = Page.objects.count()
     home, catalog = api.ensure_site()
-    assert (home, catalog) == (api.HomePage.objects.get(), api.CatalogPage.objects.get())
+    assert (home, catalog) == (HomePage.objects.get(), CatalogPage.objects.get())
     assert Page.objects.count() == before
     assert not Page.objects.filter(depth=2).exclude(pk=home.pk).exists()
 
 
 def test_final_assessment_must_belong_to_the_course(course):
-    other = api.CoursePage.objects.exclude(pk=course.pk).first()
+    other = CoursePage.objects.exclude(pk=course.pk).first()
     foreign_exam = other.final_assessment
     course.final_assessment = foreign_exam
     with pytest.raises(Exception, match="examen final"):
@@ -51,7 +60,7 @@ def test_final_assessment_must_belong_to_the_course(course):
 
 
 def test_module_and_level_must_agree(course):
-    course.level = api.Framework.objects.get(key="mevyt").levels.get(key="inicial")
+    course.level = Framework.objects.get(key="mevyt").levels.get(key="inicial")
     with pytest.raises(Exception, match="nivel"):
         course.full_clean()
 

@@ -4,12 +4,13 @@ import pytest
 from wagtail.models import Workflow, WorkflowState
 
 from courses import api
+from courses.models import CatalogPage, CoursePage, LessonPage
 from lms.accounts import roles
 
 
 @pytest.fixture
 def other_course(course):
-    return api.CoursePage.objects.exclude(pk=course.pk).first()
+    return CoursePage.objects.exclude(pk=course.pk).first()
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_anonymous_is_sent_to_login(client, course):
 class TestAsesor:
     def test_edits_an_assigned_course_and_its_lessons(self, client, assigned_asesor, course):
         client.force_login(assigned_asesor)
-        lesson = api.LessonPage.objects.descendant_of(course).first()
+        lesson = LessonPage.objects.descendant_of(course).first()
         assert client.get(_edit_url(course)).status_code == 200
         assert client.get(_edit_url(lesson)).status_code == 200
         perms = lesson.permissions_for_user(assigned_asesor)
@@ -51,7 +52,7 @@ class TestAsesor:
 
     def test_cannot_edit_another_asesors_course(self, client, assigned_asesor, other_course):
         client.force_login(assigned_asesor)
-        lesson = api.LessonPage.objects.descendant_of(other_course).first()
+        lesson = LessonPage.objects.descendant_of(other_course).first()
         assert client.get(_edit_url(other_course)).status_code in (302, 403)
         assert client.get(_edit_url(lesson)).status_code in (302, 403)
         assert not other_course.permissions_for_user(assigned_asesor).can_edit()
@@ -71,7 +72,7 @@ class TestAsesor:
     def test_submits_changes_to_pedagogical_review(
         self, client, assigned_asesor, coordinador, course
     ):
-        lesson = api.LessonPage.objects.descendant_of(course).first().specific
+        lesson = LessonPage.objects.descendant_of(course).first().specific
         workflow = lesson.get_workflow()
         assert workflow is not None and workflow.name == "Revisión pedagógica"
         title = lesson.title
@@ -97,7 +98,7 @@ class TestCoordinador:
             assert client.get(_edit_url(page)).status_code == 200
             perms = page.permissions_for_user(coordinador)
             assert perms.can_edit() and perms.can_publish()
-        assert api.CatalogPage.objects.get().permissions_for_user(coordinador).can_add_subpage()
+        assert CatalogPage.objects.get().permissions_for_user(coordinador).can_add_subpage()
 
     def test_sees_the_asesores_field(self, client, coordinador, course):
         client.force_login(coordinador)

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.documents import get_document_model
 
-from courses import api as courses_api
+from courses.models import CoursePage, LessonPage
 from lms.enrollment import api
 from tests.conftest import lesson
 from tests.factories.pages import add_course
@@ -45,7 +45,7 @@ def test_enrolled_learner_and_staff_see_lessons(client, enrolled, asesor, page):
 
 
 def test_enrollment_in_another_course_is_not_enough(client, educando, page):
-    other = courses_api.CoursePage.objects.get(slug="salud-y-prevencion")
+    other = CoursePage.objects.get(slug="salud-y-prevencion")
     api.enroll(user=educando, course=other)
     client.force_login(educando)
     assert client.get(page.url).status_code == 403
@@ -63,7 +63,7 @@ class TestDocuments:
         document = get_document_model().objects.get(
             title="finanzas-personales/media/presupuesto-mensual.csv"
         )
-        return document, courses_api.CoursePage.objects.get(slug="finanzas-personales")
+        return document, CoursePage.objects.get(slug="finanzas-personales")
 
     def test_file_url_is_protected(self, client, educando, budget):
         document, finance = budget
@@ -100,8 +100,8 @@ def test_lesson_page_queries_for_an_enrolled_learner_do_not_grow(client, educand
     for course in (small, large):
         api.enroll(user=educando, course=course)
     client.force_login(educando)
-    first = courses_api.LessonPage.objects.child_of(small).first()
-    middle = courses_api.LessonPage.objects.child_of(large).get(slug="leccion-25")
+    first = LessonPage.objects.child_of(small).first()
+    middle = LessonPage.objects.child_of(large).get(slug="leccion-25")
     assert _queries(client, first.url) == _queries(client, middle.url)
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from lms.accounts import api as accounts_api
 from lms.accounts import roles
+from lms.accounts.models import User
 from lms.enrollment import api
 from lms.enrollment.admin_forms import (
     GRUPO_NAME_TAKEN,
@@ -14,6 +15,7 @@ from lms.enrollment.admin_forms import (
     NOT_AN_ASESOR,
     NOT_YOUR_SEDE,
 )
+from lms.enrollment.models import Grupo, Membership, Sede
 
 SEDE = "wagtailsnippets_enrollment_sede"
 GRUPO = "wagtailsnippets_enrollment_grupo"
@@ -160,7 +162,7 @@ def test_listing_and_add_views(
 class TestListings:
     def test_a_coordinator_sees_only_their_sede_and_its_grupos(self, as_user, norte, sur):
         client = as_user(norte[1])
-        api.Grupo.objects.create(sede=sur[0], name="Grupo secreto del sur")
+        Grupo.objects.create(sede=sur[0], name="Grupo secreto del sur")
         sedes_html = client.get(url(SEDE, "list")).content.decode()
         assert "Plaza norte" in sedes_html and "Plaza sur" not in sedes_html
         grupos_html = client.get(url(GRUPO, "list")).content.decode()
@@ -178,7 +180,7 @@ class TestListings:
     def test_an_administrator_sees_every_sede_with_its_counts(
         self, as_user, administrador, norte, sur, make_learner
     ):
-        api.Grupo.objects.create(sede=norte[0], name="Grupo 2")
+        Grupo.objects.create(sede=norte[0], name="Grupo 2")
         make_learner("aprende1", norte[2])
         make_learner("aprende2", norte[2])
         client = as_user(administrador)
@@ -210,11 +212,11 @@ class TestListings:
 
         def add_sedes(first, count):
             for number in range(first, first + count):
-                sede = api.Sede.objects.create(
+                sede = Sede.objects.create(
                     key=f"s{number}", name=f"Sede {number}", kind=api.SedeKind.CONSULADO
                 )
                 sede.coordinators.add(make_user(f"coord{number}", roles.COORDINADOR))
-                grupo = api.Grupo.objects.create(sede=sede, name="Grupo")
+                grupo = Grupo.objects.create(sede=sede, name="Grupo")
                 grupo.asesores.add(make_user(f"ases{number}", roles.ASESOR))
 
         add_sedes(0, 2)
@@ -251,7 +253,7 @@ class TestSedeForm:
         client = as_user(administrador)
         response = client.post(url(SEDE, "add"), _sede_data(coordinators=[coordinador.pk]))
         assert response.status_code == 302
-        sede = api.Sede.objects.get(key="consulado-houston")
+        sede = Sede.objects.get(key="consulado-houston")
         assert list(sede.coordinators.all()) == [coordinador]
         assert api.sedes_in_scope(user=coordinador).get() == sede
 
@@ -278,13 +280,13 @@ class TestSedeForm:
         response = client.post(url(SEDE, "add"), _sede_data(coordinators=[asesor.pk]))
         assert response.status_code == 200
         assert response.context["form"].errors["coordinators"] == [str(NOT_A_COORDINATOR)]
-        assert not api.Sede.objects.filter(key="consulado-houston").exists()
+        assert not Sede.objects.filter(key="consulado-houston").exists()
 
     def test_a_coordinator_cannot_create_or_change_sedes(self, as_user, norte):
         client = as_user(norte[1])
         assert denied(client.post(url(SEDE, "add"), _sede_data()))
         assert denied(client.post(url(SEDE, "edit", norte[0].pk), _sede_data(key="norte")))
-        assert not api.Sede.objects.filter(key="consulado-houston").exists()
+        assert not Sede.objects.filter(key="consulado-houston").exists()
         norte[0].refresh_from_db()
         assert norte[0].name == "Plaza norte"
 
@@ -308,7 +310,7 @@ class TestGrupoForm:
             url(GRUPO, "add"), {"sede": norte[0].pk, "name": "Sábados", "asesores": [asesor.pk]}
         )
         assert response.status_code == 302
-        grupo = api.Grupo.objects.get(sede=norte[0], name="Sábados")
+        grupo = Grupo.objects.get(sede=norte[0], name="Sábados")
         assert list(grupo.asesores.all()) == [asesor]
 
     def test_a_foreign_sede_is_a_form_error(self, as_user, norte, sur):
@@ -316,7 +318,7 @@ class TestGrupoForm:
         response = client.post(url(GRUPO, "add"), {"sede": sur[0].pk, "name": "Intruso"})
         assert response.status_code == 200
         assert response.context["form"].errors["sede"] == [str(NOT_YOUR_SEDE)]
-        assert not api.Grupo.objects.filter(name="Intruso").exists()
+        assert not Grupo.objects.filter(name="Intruso").exists()
 
     def test_moving_a_grupo_to_a_foreign_sede_is_a_form_error(self, as_user, norte, sur):
         client = as_user(norte[1])
@@ -350,7 +352,7 @@ class TestGrupoForm:
             url(GRUPO, "add"), {"sede": norte[0].pk, "name": "Noche", "asesores": [educando.pk]}
         )
         assert response.context["form"].errors["asesores"] == [str(NOT_AN_ASESOR)]
-        assert not api.Grupo.objects.filter(name="Noche").exists()
+        assert not Grupo.objects.filter(name="Noche").exists()
 
     def test_an_asesor_who_lost_the_role_can_be_removed(self, as_user, norte, asesor):
         norte[2].asesores.add(asesor)
@@ -368,11 +370,11 @@ class TestGrupoForm:
         client = as_user(norte[1])
         response = client.post(url(GRUPO, "add"), {"sede": norte[0].pk, "name": "Grupo 1"})
         assert response.context["form"].errors["name"] == [str(GRUPO_NAME_TAKEN)]
-        assert api.Grupo.objects.filter(sede=norte[0], name="Grupo 1").count() == 1
+        assert Grupo.objects.filter(sede=norte[0], name="Grupo 1").count() == 1
 
     def test_the_same_name_in_another_sede_is_fine(self, as_user, administrador, sur):
         client = as_user(administrador)
-        api.Grupo.objects.create(sede=api.Sede.objects.get(key="norte"), name="Mañanas")
+        Grupo.objects.create(sede=Sede.objects.get(key="norte"), name="Mañanas")
         response = client.post(url(GRUPO, "add"), {"sede": sur[0].pk, "name": "Mañanas"})
         assert response.status_code == 302
 
@@ -395,13 +397,13 @@ class TestDelete:
         learner = make_learner("aprende1", norte[2])
         response = as_user(administrador).post(url(GRUPO, "delete", norte[2].pk))
         assert response.status_code == 302
-        assert not api.Grupo.objects.filter(pk=norte[2].pk).exists()
-        assert not api.Membership.objects.filter(user=learner).exists()
-        assert accounts_api.User.objects.filter(pk=learner.pk).exists()
+        assert not Grupo.objects.filter(pk=norte[2].pk).exists()
+        assert not Membership.objects.filter(user=learner).exists()
+        assert User.objects.filter(pk=learner.pk).exists()
 
     def test_a_coordinator_cannot_delete_a_grupo(self, as_user, norte):
         assert denied(as_user(norte[1]).post(url(GRUPO, "delete", norte[2].pk)))
-        assert api.Grupo.objects.filter(pk=norte[2].pk).exists()
+        assert Grupo.objects.filter(pk=norte[2].pk).exists()
 
     def test_bulk_delete_finds_nothing_outside_the_scope(self, as_user, norte, sur):
         bulk = reverse("wagtail_bulk_action", args=("enrollment", "grupo", "delete"))
@@ -409,19 +411,19 @@ class TestDelete:
         assert response.status_code == 404
         response = as_user(norte[1]).post(f"{bulk}?id={sur[2].pk}")
         assert response.status_code == 404
-        assert api.Grupo.objects.filter(pk=sur[2].pk).exists()
+        assert Grupo.objects.filter(pk=sur[2].pk).exists()
 
     def test_bulk_delete_by_a_coordinator_deletes_nothing(self, as_user, norte):
         bulk = reverse("wagtail_bulk_action", args=("enrollment", "grupo", "delete"))
         client = as_user(norte[1])
         client.post(f"{bulk}?id={norte[2].pk}")
-        assert api.Grupo.objects.filter(pk=norte[2].pk).exists()
+        assert Grupo.objects.filter(pk=norte[2].pk).exists()
 
     def test_bulk_delete_by_an_administrator(self, as_user, administrador, norte, sur):
         bulk = reverse("wagtail_bulk_action", args=("enrollment", "grupo", "delete"))
         response = as_user(administrador).post(f"{bulk}?id={norte[2].pk}&id={sur[2].pk}")
         assert response.status_code == 302
-        assert not api.Grupo.objects.filter(pk__in=[norte[2].pk, sur[2].pk]).exists()
+        assert not Grupo.objects.filter(pk__in=[norte[2].pk, sur[2].pk]).exists()
 
 
 # --- The chooser modal ----------------------------------------------------------------------
@@ -446,7 +448,7 @@ class TestChooser:
     def test_nothing_is_created_from_the_chooser(self, as_user, administrador):
         client = as_user(administrador)
         assert client.post(url(SEDE_CHOOSER, "create"), _sede_data()).status_code == 404
-        assert not api.Sede.objects.filter(key="consulado-houston").exists()
+        assert not Sede.objects.filter(key="consulado-houston").exists()
 
     def test_asesores_and_learners_are_kept_out(self, client, asesor, educando):
         client.force_login(asesor)
@@ -482,8 +484,8 @@ def test_ensure_roles_is_idempotent_and_gives_coordinators_grupos(coordinador, a
 def test_the_policies_answer_per_object_questions_by_scope(norte, sur, administrador, asesor):
     from wagtail.permissions import policy_registry
 
-    sedes = policy_registry.get_by_type(api.Sede)
-    grupos = policy_registry.get_by_type(api.Grupo)
+    sedes = policy_registry.get_by_type(Sede)
+    grupos = policy_registry.get_by_type(Grupo)
     coordinator = norte[1]
     assert sedes.user_has_permission_for_instance(coordinator, "view", norte[0])
     assert not sedes.user_has_permission_for_instance(coordinator, "view", sur[0])

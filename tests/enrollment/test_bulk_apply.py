@@ -13,11 +13,13 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
-from courses import api as courses_api
+from courses.models import CatalogPage, CoursePage
 from lms.accounts import api as accounts_api
+from lms.accounts.models import ResetCode
 from lms.enrollment import api as enrollment_api
 from lms.enrollment import bulk, tasks
 from lms.enrollment.bulk import applying
+from lms.enrollment.models import BulkImport, Enrollment, Grupo, Membership, Sede
 from lms.enrollment.tasks import cleanup_task
 from tests.conftest import in_threads
 from tests.factories.pages import add_course
@@ -30,7 +32,7 @@ CODE_RE = re.compile(r"\b([A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4})\b")
 
 
 def _course(slug):
-    return courses_api.CoursePage.objects.get(slug=slug)
+    return CoursePage.objects.get(slug=slug)
 
 
 def _import(grupo, by, rows, headers=None):
@@ -51,9 +53,9 @@ def _footprint() -> dict[str, int]:
     """How much of what applying writes exists now."""
     return {
         "users": get_user_model().objects.count(),
-        "memberships": enrollment_api.Membership.objects.count(),
-        "enrollments": enrollment_api.Enrollment.objects.count(),
-        "codes": accounts_api.ResetCode.objects.count(),
+        "memberships": Membership.objects.count(),
+        "enrollments": Enrollment.objects.count(),
+        "codes": ResetCode.objects.count(),
     }
 
 
@@ -90,8 +92,8 @@ class TestApply:
         for learner in (maria, jose, phone):
             assert not learner.has_usable_password()
             assert accounts_api.user_has_role(learner, accounts_api.roles.EDUCANDO)
-            assert enrollment_api.Membership.objects.filter(user=learner, grupo=grupo).exists()
-        enrollments = enrollment_api.Enrollment.objects.filter(user__in=[maria, jose, phone])
+            assert Membership.objects.filter(user=learner, grupo=grupo).exists()
+        enrollments = Enrollment.objects.filter(user__in=[maria, jose, phone])
         assert sorted((e.user.username, e.course.slug) for e in enrollments) == [
             ("jose", "fracciones-y-porcentajes"),
             ("jose", "salud-y-prevencion"),
@@ -114,7 +116,7 @@ class TestApply:
 
     def test_existing_learners_join_and_enroll_but_keep_their_profile(self, norte, make_learner):
         sede, coordinator, grupo = norte
-        other = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 2")
+        other = Grupo.objects.create(sede=sede, name="Grupo 2")
         learner = make_learner(
             "ya-tiene", other, _course("fracciones-y-porcentajes"), display_name="Ya Tiene"
         )
@@ -123,16 +125,16 @@ class TestApply:
             coordinator,
             [["YA-TIENE", "Otro Nombre", "otro@example.org", "", "", "B3MFP; B2CVM"]],
         )
-        before = accounts_api.ResetCode.objects.count()
+        before = ResetCode.objects.count()
         _apply(bulk_import, coordinator)
         learner.refresh_from_db()
         assert (learner.display_name, learner.email) == ("Ya Tiene", "")
         assert learner.has_usable_password()
         assert set(learner.grupos.all()) == {other, grupo}
         assert enrollment_api.enrolled_course_ids(
-            user_id=learner.pk, course_ids=[c.pk for c in courses_api.CoursePage.objects.all()]
+            user_id=learner.pk, course_ids=[c.pk for c in CoursePage.objects.all()]
         ) == {_course("fracciones-y-porcentajes").pk, _course("salud-y-prevencion").pk}
-        assert accounts_api.ResetCode.objects.count() == before
+        assert ResetCode.objects.count() == before
         assert not bulk_import.code_sheet
 
     def test_the_code_sheet_has_every_learner_and_codes_that_work(self, norte, client):
@@ -198,7 +200,7 @@ class TestAllOrNothing:
     def test_a_course_filled_since_the_preview(self, norte, make_learner):
         _sede, coordinator, grupo = norte
         course = _course("fracciones-y-porcentajes")
-        courses_api.CoursePage.objects.filter(pk=course.pk).update(capacity=3)
+        CoursePage.objects.filter(pk=course.pk).update(capacity=3)
         rows = [["uno", "B3MFP"], ["dos", ""], ["tres", "B3MFP"], ["cuatro", "B3MFP"]]
         bulk_import = _import(grupo, coordinator, rows, headers=["usuario", "cursos"])
         assert not bulk.validate_rows(rows=bulk_import.rows, grupo=grupo, by=coordinator).has_errors
@@ -218,7 +220,7 @@ class TestAllOrNothing:
         (as when two coordinators apply at once). Everything written before is undone."""
         _sede, coordinator, grupo = norte
         course = _course("salud-y-prevencion")
-        courses_api.CoursePage.objects.filter(pk=course.pk).update(capacity=3)
+        CoursePage.objects.filter(pk=course.pk).update(capacity=3)
         rows = [
             ["con-correo", "A", "a@example.org", "", "", "B2CVM"],
             ["sin-correo", "B", "", "", "", "B2CVM"],
@@ -316,9 +318,7 @@ class TestCleanup:
         now = timezone.now()
         old = _import(grupo, coordinator, [["vieja"]], ["usuario"])
         recent = _import(grupo, coordinator, [["reciente"]], ["usuario"])
-        enrollment_api.BulkImport.objects.filter(pk=old.pk).update(
-            created_at=now - timedelta(days=1, minutes=1)
-        )
+        BulkImport.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=1, minutes=1))
         expired = _import(grupo, coordinator, [["ana1"]], ["usuario"])
         current = _import(grupo, coordinator, [["ana2"]], ["usuario"])
         _apply(expired, coordinator)
@@ -328,13 +328,13 @@ class TestCleanup:
         sheet = expired.code_sheet.name
         assert default_storage.exists(sheet)
         # Applied (and its codes issued) more than AULA_RESET_CODE_DAYS ago.
-        enrollment_api.BulkImport.objects.filter(pk=expired.pk).update(
+        BulkImport.objects.filter(pk=expired.pk).update(
             applied_at=now - timedelta(days=accounts_api.reset_code_days(), minutes=1),
             created_at=now - timedelta(days=30),
         )
 
         assert cleanup_task.delay().get() == {"unapplied_deleted": 1, "code_sheets_deleted": 1}
-        remaining = set(enrollment_api.BulkImport.objects.values_list("pk", flat=True))
+        remaining = set(BulkImport.objects.values_list("pk", flat=True))
         assert old.pk not in remaining and {recent.pk, expired.pk, current.pk} <= remaining
         expired.refresh_from_db()
         current.refresh_from_db()
@@ -352,16 +352,14 @@ class TestConcurrency:
 
     @pytest.fixture
     def setting(self, committed):
-        sede = enrollment_api.Sede.objects.create(key="carrera", name="Plaza carrera", kind="plaza")
+        sede = Sede.objects.create(key="carrera", name="Plaza carrera", kind="plaza")
         committed.append(sede)
         coordinator = get_user_model().objects.create_user(username="coordina-carrera")
         committed.append(coordinator)
         coordinator.groups.add(accounts_api.ensure_roles()[accounts_api.roles.COORDINADOR])
         sede.coordinators.add(coordinator)
-        grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 1")
-        course = add_course(
-            catalog=courses_api.CatalogPage.objects.get(), slug="cupo-carrera", capacity=3
-        )
+        grupo = Grupo.objects.create(sede=sede, name="Grupo 1")
+        course = add_course(catalog=CatalogPage.objects.get(), slug="cupo-carrera", capacity=3)
         committed.append(course)
         yield coordinator, grupo, course
         get_user_model().objects.filter(username__startswith="carrera-").delete()
@@ -373,7 +371,7 @@ class TestConcurrency:
         in_threads(lambda _: outcomes.append(_apply(bulk_import, coordinator).already), [1, 2])
         assert sorted(outcomes) == [False, True]
         assert get_user_model().objects.filter(username__startswith="carrera-").count() == 2
-        assert accounts_api.ResetCode.objects.filter(user__username="carrera-1").count() == 1
+        assert ResetCode.objects.filter(user__username="carrera-1").count() == 1
 
     def test_two_uploads_racing_for_the_last_seats(self, setting):
         """Each fits at its preview; together they do not. One is applied whole, the other
@@ -382,7 +380,7 @@ class TestConcurrency:
         first = _import(grupo, coordinator, [["carrera-a1"], ["carrera-a2"]], ["usuario"])
         second = _import(grupo, coordinator, [["carrera-b1"], ["carrera-b2"]], ["usuario"])
         for bulk_import in (first, second):
-            enrollment_api.BulkImport.objects.filter(pk=bulk_import.pk).update(
+            BulkImport.objects.filter(pk=bulk_import.pk).update(
                 rows=[{**row, "courses": "cupo-carrera"} for row in bulk_import.rows]
             )
         outcomes = []
@@ -400,7 +398,7 @@ class TestConcurrency:
             "Curso «Curso de prueba»: ya no hay lugares. Tiene cupo para 3 personas y no "
             "alcanza para todas las filas de este archivo.",
         ]
-        assert enrollment_api.Enrollment.objects.filter(course_id=course.pk).count() == 2
+        assert Enrollment.objects.filter(course_id=course.pk).count() == 2
         created = get_user_model().objects.filter(username__startswith="carrera-")
         assert created.count() == 2
         assert len({user.username[:9] for user in created}) == 1  # both from one upload

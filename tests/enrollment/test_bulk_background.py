@@ -22,7 +22,7 @@ from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
 from lms.enrollment import bulk, services, tasks
 from lms.enrollment.bulk import applying, background
-from lms.enrollment.models import BulkImport
+from lms.enrollment.models import BulkImport, Grupo, Membership, Sede
 
 from .conftest import csv_bytes, upload
 from .test_bulk_apply import BASE_URL, ROWS, _course, _footprint, _import
@@ -361,7 +361,7 @@ class TestTheTask:
     ):
         """The grupo's front door checks everyone again while writing: nobody joins."""
         sede, coordinator, grupo = norte
-        other = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 2")
+        other = Grupo.objects.create(sede=sede, name="Grupo 2")
         learner = make_learner("ya-tiene", other)
         bulk_import = _import(grupo, coordinator, [["nueva"], ["ya-tiene"]], ["usuario"])
         stale = bulk.validate_rows(rows=bulk_import.rows, grupo=grupo, by=coordinator)
@@ -430,7 +430,7 @@ class TestFullSize:
         assert (summary["new_accounts"], summary["new_enrollments"]) == (2000, 2000)
         assert (summary["codes"], summary["emails"]) == (1900, 100)
         assert len(mail.outbox) == 100
-        assert enrollment_api.Membership.objects.filter(grupo=grupo).count() == 2000
+        assert Membership.objects.filter(grupo=grupo).count() == 2000
         bulk_import.refresh_from_db()
         with bulk_import.code_sheet.open("rb") as handle:
             assert len(PdfReader(io.BytesIO(handle.read())).pages) == 238  # 8 cards a page
@@ -472,7 +472,7 @@ class TestEagerly:
         """The embedded default: no test transaction around the request, so the task runs
         when the confirming request commits, and the redirect lands on the result."""
         stamp = timezone.now().strftime("%H%M%S%f")
-        sede = enrollment_api.Sede.objects.create(
+        sede = Sede.objects.create(
             key=f"eager-{stamp}", name="Plaza sin broker", kind=enrollment_api.SedeKind.PLAZA
         )
         committed.append(sede)
@@ -480,7 +480,7 @@ class TestEagerly:
         committed.append(coordinator)
         coordinator.groups.add(accounts_api.ensure_roles()[accounts_api.roles.COORDINADOR])
         sede.coordinators.add(coordinator)
-        grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 1")
+        grupo = Grupo.objects.create(sede=sede, name="Grupo 1")
         client = Client()
         client.force_login(coordinator)
         try:

@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from courses import api as courses_api
+from courses.models import CoursePage
 from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
 from lms.enrollment import bulk, tasks
+from lms.enrollment.models import Grupo
 
 from .conftest import BAD_CURP, CURPS, csv_bytes
 
@@ -24,11 +25,11 @@ def _check(rows, grupo, by, headers=None):
 
 
 def _course(slug):
-    return courses_api.CoursePage.objects.get(slug=slug)
+    return CoursePage.objects.get(slug=slug)
 
 
 def _set(slug, **fields):
-    courses_api.CoursePage.objects.filter(slug=slug).update(**fields)
+    CoursePage.objects.filter(slug=slug).update(**fields)
 
 
 def _errors(check, number):
@@ -225,7 +226,7 @@ class TestCourses:
 
     def test_unpublished_course(self, norte):
         _sede, coordinator, grupo = norte
-        courses_api.CoursePage.objects.get(slug="finanzas-personales").unpublish()
+        CoursePage.objects.get(slug="finanzas-personales").unpublish()
         check = _check([["ana", "finanzas-personales"]], grupo, coordinator, ["usuario", "cursos"])
         assert _errors(check, 2) == ["Curso «Finanzas personales»: no está publicado."]
 
@@ -233,7 +234,7 @@ class TestCourses:
 class TestExistingAccounts:
     def test_a_learner_of_the_coordinators_sedes(self, norte, make_learner):
         sede, coordinator, grupo = norte
-        other_grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 2")
+        other_grupo = Grupo.objects.create(sede=sede, name="Grupo 2")
         course = _course("fracciones-y-porcentajes")
         make_learner("en-otro-grupo", other_grupo, course, email="x@example.org")
         make_learner("ya-esta", grupo, course)
@@ -391,7 +392,7 @@ def test_queries_do_not_grow_with_rows(norte, make_learner, client, view):
     """The preview of 30 rows costs the same queries as the preview of 3."""
     sede, coordinator, grupo = norte
     _set("fracciones-y-porcentajes", capacity=100)
-    other = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo 2")
+    other = Grupo.objects.create(sede=sede, name="Grupo 2")
     course = _course("salud-y-prevencion")
     existing = [make_learner(f"ya-{i}", other, course) for i in range(10)]
 

@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from courses import api as courses_api
+from courses.models import CoursePage
 from lms.accounts import api as accounts_api
-from lms.enrollment import api as enrollment_api
 from lms.enrollment import bulk, tasks
+from lms.enrollment.models import BulkImport, Sede
 
 from .conftest import HEADERS, csv_bytes, upload, xlsx_bytes
 
@@ -88,7 +88,7 @@ class TestWhoMayUseThem:
         response = upload(client, norte[2], csv_bytes([["persona-uno"]], headers=["usuario"]))
         assert response.status_code == 200
         assert response.context["form"].errors["grupo"] == ["Elija uno de los grupos de su sede."]
-        assert not enrollment_api.BulkImport.objects.exists()
+        assert not BulkImport.objects.exists()
         grupos = list(response.context["form"].fields["grupo"].queryset)
         assert grupos == [sedes["sur"][2]]
 
@@ -127,7 +127,7 @@ class TestTemplates:
         workbook = openpyxl.load_workbook(io.BytesIO(response.content))
         assert [c.value for c in workbook["Educandos"][1]] == HEADERS
         listed = [tuple(row) for row in workbook["Cursos"].iter_rows(values_only=True)]
-        live = courses_api.CoursePage.objects.live()
+        live = CoursePage.objects.live()
         assert listed[0] == ("código", "curso", "clave del MEVyT")
         assert sorted(listed[1:]) == sorted(
             (c.slug, c.title, c.module.key if c.module else "") for c in live
@@ -145,7 +145,7 @@ class TestTemplates:
         assert len(check.rows[0].enroll_in) == 2
 
     def test_a_title_is_never_a_formula(self, client, norte):
-        courses_api.CoursePage.objects.filter(slug="finanzas-personales").update(
+        CoursePage.objects.filter(slug="finanzas-personales").update(
             title='=HYPERLINK("https://example.org","Finanzas")'
         )
         client.force_login(norte[1])
@@ -158,7 +158,7 @@ class TestTemplates:
         assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"
 
     def test_unpublished_courses_are_not_offered(self, client, norte):
-        courses_api.CoursePage.objects.get(slug="finanzas-personales").unpublish()
+        CoursePage.objects.get(slug="finanzas-personales").unpublish()
         client.force_login(norte[1])
         workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"{BASE}plantilla.xlsx").content))
         codes = [row[0] for row in workbook["Cursos"].iter_rows(min_row=2, values_only=True)]
@@ -180,7 +180,7 @@ class TestUpload:
         client.force_login(coordinator)
         content = xlsx_bytes([["ana", "Ana"]])
         response = upload(client, grupo, content, name="Mi lista.xlsx")
-        bulk_import = enrollment_api.BulkImport.objects.get()
+        bulk_import = BulkImport.objects.get()
         assert response["Location"] == f"{BASE}{bulk_import.uuid}/"
         assert (bulk_import.filename, bulk_import.grupo, bulk_import.uploaded_by) == (
             "Mi lista.xlsx",
@@ -208,7 +208,7 @@ class TestUpload:
         (error,) = response.context["form"].errors["file"]
         assert message in error
         assert message in response.content.decode()
-        assert not enrollment_api.BulkImport.objects.exists()
+        assert not BulkImport.objects.exists()
 
     def test_a_file_over_2_mb(self, client, norte):
         client.force_login(norte[1])
@@ -243,7 +243,7 @@ class TestUpload:
         assert set(client.get(BASE).context["history"]) == {mine, theirs}
 
     def test_a_coordinator_whose_sedes_have_no_grupos(self, client, make_user):
-        sede = enrollment_api.Sede.objects.create(key="vacia", name="Sede vacía", kind="plaza")
+        sede = Sede.objects.create(key="vacia", name="Sede vacía", kind="plaza")
         coordinator = make_user("coordina-vacia", accounts_api.roles.COORDINADOR)
         sede.coordinators.add(coordinator)
         client.force_login(coordinator)
@@ -344,7 +344,7 @@ class TestCodeSheet:
         client.force_login(norte[1])
         url = f"{BASE}{applied.uuid}/codigos.pdf"
         assert client.get(url).status_code == 200
-        enrollment_api.BulkImport.objects.filter(pk=applied.pk).update(
+        BulkImport.objects.filter(pk=applied.pk).update(
             applied_at=timezone.now() - timedelta(days=accounts_api.reset_code_days())
         )
         assert client.get(url).status_code == 404

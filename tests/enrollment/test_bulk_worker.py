@@ -16,10 +16,11 @@ from django.db import connection, connections
 from django.test import Client, override_settings
 
 from lms.accounts import api as accounts_api
+from lms.accounts.models import ResetCode
 from lms.enrollment import api as enrollment_api
 from lms.enrollment import bulk, tasks
 from lms.enrollment.bulk import background
-from lms.enrollment.models import BulkImport
+from lms.enrollment.models import BulkImport, Grupo, Membership, Sede
 from tests.conftest import in_threads
 from tests.services import REDIS_URL, Worker, wait_for
 
@@ -39,7 +40,7 @@ def setting(committed):
     """A committed sede with its coordinator and grupo; learners named ``prefix…`` are
     deleted afterwards."""
     stamp = time.monotonic_ns()
-    sede = enrollment_api.Sede.objects.create(
+    sede = Sede.objects.create(
         key=f"lista-{stamp}", name="Plaza de la lista", kind=enrollment_api.SedeKind.PLAZA
     )
     committed.append(sede)
@@ -47,7 +48,7 @@ def setting(committed):
     committed.append(coordinator)
     coordinator.groups.add(accounts_api.ensure_roles()[accounts_api.roles.COORDINADOR])
     sede.coordinators.add(coordinator)
-    grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo de la lista")
+    grupo = Grupo.objects.create(sede=sede, name="Grupo de la lista")
     prefix = f"l{stamp % 10**9}-"
     yield coordinator, grupo, prefix
     get_user_model().objects.filter(username__startswith=prefix).delete()
@@ -143,7 +144,7 @@ def test_two_workers_at_once_apply_it_once(setting):
     )
     assert sorted(outcomes) == ["already", "applied"]
     assert _learners(prefix) == 30
-    assert accounts_api.ResetCode.objects.filter(user__username__startswith=prefix).count() == 30
+    assert ResetCode.objects.filter(user__username__startswith=prefix).count() == 30
     assert BulkImport.objects.get(pk=bulk_import.pk).status == "applied"
 
 
@@ -195,7 +196,7 @@ def test_a_worker_applies_500_rows_and_the_page_follows(broker, setting):
     bulk_import.refresh_from_db()
     assert bulk_import.status == "applied" and bulk_import.summary["new_accounts"] == 500
     assert _learners(prefix) == 500
-    assert enrollment_api.Membership.objects.filter(grupo=grupo).count() == 500
+    assert Membership.objects.filter(grupo=grupo).count() == 500
     # The sheet of codes was made by the worker, into the S3 storage.
     assert f"{bulk_import.code_sheet.name}" in broker.keys("codigos/")
     broker.client().delete_object(Bucket="aula-media", Key=bulk_import.code_sheet.name)

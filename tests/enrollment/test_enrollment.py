@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from courses import api as courses_api
+from courses.models import CatalogPage
 from lms.enrollment import api
+from lms.enrollment.models import Enrollment
 from tests.conftest import in_threads, lesson
 from tests.factories.pages import add_course
 
@@ -52,7 +53,7 @@ class TestEnrollViews:
         assert client.post(f"/mis-cursos/baja/{course.pk}/").status_code == 302
         assert not _enrolled(enrolled, course)
         api.enroll(user=enrolled, course=course)
-        assert api.Enrollment.objects.filter(user=enrolled, course_id=course.pk).count() == 1
+        assert Enrollment.objects.filter(user=enrolled, course_id=course.pk).count() == 1
         status = progress_api.lesson_status_for(user_id=enrolled.pk, page_ids=[page.pk])
         assert status[page.pk].status == "completed"
 
@@ -117,7 +118,7 @@ class TestPolicy:
     reason="row locks need PostgreSQL; SQLite serialises writers anyway",
 )
 def test_two_learners_racing_for_the_last_seat(committed):
-    catalog = courses_api.CatalogPage.objects.get()
+    catalog = CatalogPage.objects.get()
     course = add_course(catalog=catalog, slug="ultimo-lugar", capacity=1)
     committed.append(course)
     users = [get_user_model().objects.create_user(username=f"carrera{i}") for i in range(6)]
@@ -133,4 +134,4 @@ def test_two_learners_racing_for_the_last_seat(committed):
 
     in_threads(take_seat, users)
     assert sorted(outcomes) == ["full"] * 5 + ["ok"]
-    assert api.Enrollment.objects.filter(course_id=course.pk).count() == 1
+    assert Enrollment.objects.filter(course_id=course.pk).count() == 1

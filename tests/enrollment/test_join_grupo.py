@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lms.enrollment import api
+from lms.enrollment.models import Grupo
 
 
 def _code(client, coordinator, grupo) -> str:
@@ -84,7 +85,7 @@ def test_guessing_is_rate_limited(client, norte, make_learner, settings):
 
 def test_every_new_grupo_has_a_code_and_showing_it_writes_nothing(client, norte):
     sede, coordinator, _grupo = norte
-    grupo = api.Grupo.objects.create(sede=sede, name="Nuevo")
+    grupo = Grupo.objects.create(sede=sede, name="Nuevo")
     assert len(grupo.join_code) == 8
     client.force_login(coordinator)
     with CaptureQueriesContext(connection) as queries:

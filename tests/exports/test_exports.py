@@ -12,22 +12,26 @@ from django.core import mail
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
-from django.test import override_settings
+from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from courses import api as courses_api
+from courses.models import AssessmentPage, LessonPage
 from lms.accounts import roles
 from lms.assessments.api import Attempt
 from lms.certificates import api as certificates_api
+from lms.certificates.models import Certificate
 from lms.coordination import api as coordination_api
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Enrollment, Grupo, Membership, Sede
 from lms.exports import api as exports
 from lms.exports import files
 from lms.exports import tasks as export_tasks
 from lms.exports.models import ExportJob, ExportStatus
-from lms.progress import api as progress_api
+from lms.progress.models import CourseProgress, LessonProgress
+from tests import helpers
 from tests.helpers import complete
 
 URL = "/coordinacion/exportar/"
@@ -73,8 +77,7 @@ def attempt(user, course, score, number, assessment_id=None):
     )
 
 
-@pytest.fixture
-def world(sedes, make_learner, make_user, course):
+def build_world(sedes, make_learner, make_user, course):
     """Plaza norte (grupos 1 and 2) and Plaza sur, with:
 
     - ana (norte/1): "Ana Pérez", email and phone, 2 lessons done, enrolled 2026-01-10.
@@ -86,7 +89,7 @@ def world(sedes, make_learner, make_user, course):
     - suelto: enrolled but in no grupo (nobody's export).
     """
     norte, coordinator, grupo1 = sedes["norte"]
-    grupo2 = enrollment_api.Grupo.objects.create(sede=norte, name="Grupo 2")
+    grupo2 = Grupo.objects.create(sede=norte, name="Grupo 2")
     sur, sur_coordinator, sur_grupo = sedes["sur"]
     ana = make_learner(
         "ana",
@@ -101,9 +104,7 @@ def world(sedes, make_learner, make_user, course):
     enrollment = complete(beto, course)
     attempt(beto, course, "60.00", 1)
     attempt(beto, course, "90.00", 2)
-    other_assessment = courses_api.AssessmentPage.objects.exclude(
-        pk=course.final_assessment_id
-    ).first()
+    other_assessment = AssessmentPage.objects.exclude(pk=course.final_assessment_id).first()
     attempt(beto, course, "100.00", 1, assessment_id=other_assessment.pk)
     first = certificates_api.issue_certificate(enrollment_id=enrollment.pk)
     admin = make_user("jefa", roles.ADMINISTRADOR)
@@ -115,13 +116,9 @@ def world(sedes, make_learner, make_user, course):
     dora = make_learner("dora", grupo2, course, first_name="Dora", last_name="Luz")
     eva = make_learner("eva", sur_grupo, course, lessons_done=1)
     make_learner("suelto", None, course)
-    enrollment_api.Enrollment.objects.filter(user=ana).update(enrolled_at=local(2026, 1, 10, 10))
-    enrollment_api.Enrollment.objects.filter(user=beto).update(
-        enrolled_at=local(2026, 2, 15, 23, 30)
-    )
-    enrollment_api.Enrollment.objects.filter(user__in=[carla, dora, eva]).update(
-        enrolled_at=local(2026, 3, 1, 9)
-    )
+    Enrollment.objects.filter(user=ana).update(enrolled_at=local(2026, 1, 10, 10))
+    Enrollment.objects.filter(user=beto).update(enrolled_at=local(2026, 2, 15, 23, 30))
+    Enrollment.objects.filter(user__in=[carla, dora, eva]).update(enrolled_at=local(2026, 3, 1, 9))
     coordinator.email = "coordina@example.org"
     coordinator.save()
     return {
@@ -141,6 +138,24 @@ def world(sedes, make_learner, make_user, course):
         "eva": eva,
         "course": course,
     }
+
+
+@pytest.fixture
+def world(sedes, make_learner, make_user, course):
+    """The world, built for one test: for the tests that change it."""
+    return build_world(sedes, make_learner, make_user, course)
+
+
+class WorldTestCase(TestCase):
+    """For the tests that only read the world: Django builds it once for the class, and
+    rolls back after each test whatever the test wrote (its entry in the access log, the
+    user it signs in as)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.world = build_world(
+            helpers.make_sedes(), helpers.make_learner, helpers.make_user, helpers.the_course()
+        )
 
 
 def read_csv(response) -> list[list[str]]:
@@ -165,8 +180,9 @@ def by_user(rows) -> dict[str, list]:
     return {row[2]: row for row in rows[1:]}
 
 
-class TestEnrollmentsCsv:
-    def test_headers_rows_and_values(self, client, world, course):
+class TestEnrollmentsCsv(WorldTestCase):
+    def test_headers_rows_and_values(self):
+        client, world, course = self.client, self.world, self.world["course"]
         client.force_login(world["coordinator"])
         response = post(client)
         today = timezone.localdate().isoformat()
@@ -192,17 +208,18 @@ class TestEnrollmentsCsv:
             course.module.key,
         ]
         assert ana[8:11] == ["2026-01-10 10:00", "", "activa"]
-        progress = progress_api.CourseProgress.objects.get(user=world["ana"], course_id=course.pk)
+        progress = CourseProgress.objects.get(user=world["ana"], course_id=course.pk)
         assert ana[11:14] == [str(progress.percent), "2", required]
         assert ana[14] == str(round(progress.time_spent_seconds / 60))
         assert ana[15] == timezone.localtime(progress.last_activity_at).strftime("%Y-%m-%d %H:%M")
         assert ana[16:] == ["", "", ""]
 
-    def test_completed_certified_withdrawn_and_never_started(self, client, world, course):
+    def test_completed_certified_withdrawn_and_never_started(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         rows = by_user(read_csv(post(client)))
         beto = rows["beto"]
-        enrollment = enrollment_api.Enrollment.objects.get(user=world["beto"])
+        enrollment = Enrollment.objects.get(user=world["beto"])
         assert beto[3] == "beto"  # no display name, no full name: the username
         assert beto[8] == "2026-02-15 23:30"  # local time, not UTC
         assert beto[10] == "concluida" and beto[11] == "100"
@@ -215,6 +232,10 @@ class TestEnrollmentsCsv:
         assert dora[3] == "Dora Luz"
         assert dora[10] == "activa"
         assert dora[11:16] == ["", "", "", "", ""]  # no progress yet: empty, not zero
+
+
+class TestEnrollmentsCsvAfterChanges:
+    """Tests that change the world first: it is built for each of them alone."""
 
     def test_a_learner_in_two_grupos_has_a_row_per_grupo_in_scope(self, client, world):
         enrollment_api.add_to_grupo(grupo=world["grupo2"], user=world["ana"])
@@ -243,8 +264,9 @@ class TestEnrollmentsCsv:
         assert cell.data_type == "s"  # a string, never a formula
 
 
-class TestXlsx:
-    def test_enrollments_workbook(self, client, world, course):
+class TestXlsx(WorldTestCase):
+    def test_enrollments_workbook(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         response = post(client, formato="xlsx")
         today = timezone.localdate().isoformat()
@@ -262,7 +284,8 @@ class TestXlsx:
         assert beto[8] == datetime(2026, 2, 15, 23, 30)
         assert beto[17] == 90 and beto[18] == world["certificates"][1].folio
 
-    def test_every_kind_as_xlsx(self, client, world):
+    def test_every_kind_as_xlsx(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         for kind, title in [("avance", "Avance por lección"), ("constancias", "Constancias")]:
             response = post(client, tipo=kind, formato="xlsx")
@@ -272,8 +295,9 @@ class TestXlsx:
             assert sheet.max_row > 1
 
 
-class TestProgressAndCertificates:
-    def test_progress_per_lesson(self, client, world, course):
+class TestProgressAndCertificates(WorldTestCase):
+    def test_progress_per_lesson(self):
+        client, world, course = self.client, self.world, self.world["course"]
         client.force_login(world["coordinator"])
         rows = read_csv(post(client, tipo="avance"))
         assert rows[0] == [
@@ -287,7 +311,7 @@ class TestProgressAndCertificates:
             "terminada",
             "minutos",
         ]
-        lessons = progress_api.LessonProgress.objects.filter(
+        lessons = LessonProgress.objects.filter(
             user__in=[world["ana"], world["beto"], world["carla"], world["dora"]]
         )
         assert len(rows) - 1 == lessons.count()
@@ -295,14 +319,15 @@ class TestProgressAndCertificates:
         ana = [row for row in rows[1:] if row[2] == "ana"]
         steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
         first_two = [s for s in steps.steps if s.kind == "lesson" and s.required][:2]
-        titles = dict(courses_api.LessonPage.objects.values_list("pk", "title"))
+        titles = dict(LessonPage.objects.values_list("pk", "title"))
         # In course order, with page and course titles.
         assert [row[4] for row in ana] == [titles[s.page_id] for s in first_two]
         assert {row[3] for row in ana} == {course.title}
         assert {row[5] for row in ana} == {"terminada"}
         assert all(row[7] for row in ana)
 
-    def test_certificates_valid_and_revoked(self, client, world, course):
+    def test_certificates_valid_and_revoked(self):
+        client, world, course = self.client, self.world, self.world["course"]
         first, second = world["certificates"]
         first.refresh_from_db()
         client.force_login(world["coordinator"])
@@ -328,16 +353,18 @@ class TestProgressAndCertificates:
         assert new[7:9] == ["vigente", ""]
         assert new[9] == f"https://aula.example.org/verificar/{second.folio}/"
 
-    def test_other_sede_sees_no_certificates(self, client, world):
+    def test_other_sede_sees_no_certificates(self):
+        client, world = self.client, self.world
         client.force_login(world["sur_coordinator"])
         assert read_csv(post(client, tipo="constancias"))[1:] == []
 
 
-class TestFilters:
+class TestFilters(WorldTestCase):
     def users(self, client, **data):
         return [row[2] for row in read_csv(post(client, **data))[1:]]
 
-    def test_dates_are_inclusive_local_days(self, client, world):
+    def test_dates_are_inclusive_local_days(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         assert self.users(client, desde="2026-01-10", hasta="2026-01-10") == ["ana"]
         # 23:30 on the 15th in Los Angeles is the 16th in UTC: still the 15th here.
@@ -346,6 +373,13 @@ class TestFilters:
         assert self.users(client, desde="2026-02-01") == ["beto", "carla", "dora"]
         assert self.users(client, hasta="2026-02-15") == ["ana", "beto"]
         assert self.users(client, hasta="15/02/2026") == ["ana", "beto"]
+
+
+class TestFiltersAfterChanges:
+    """Tests that change the world first: it is built for each of them alone."""
+
+    def users(self, client, **data):
+        return [row[2] for row in read_csv(post(client, **data))[1:]]
 
     def test_sede_grupo_and_course(self, client, world, make_learner):
         other = courses_api.CoursePage.objects.get(slug="salud-y-prevencion")
@@ -360,7 +394,7 @@ class TestFilters:
         assert self.users(client, curso=other.pk) == ["dora"]
 
     def test_progress_filters_on_last_activity(self, client, world):
-        progress_api.LessonProgress.objects.filter(user=world["ana"]).update(
+        LessonProgress.objects.filter(user=world["ana"]).update(
             last_activity_at=local(2026, 4, 2, 8)
         )
         client.force_login(world["coordinator"])
@@ -371,22 +405,21 @@ class TestFilters:
 
     def test_certificates_filter_on_issue_date(self, client, world):
         first, _second = world["certificates"]
-        certificates_api.Certificate.objects.filter(pk=first.pk).update(
-            issued_at=local(2026, 5, 1, 12)
-        )
+        Certificate.objects.filter(pk=first.pk).update(issued_at=local(2026, 5, 1, 12))
         client.force_login(world["coordinator"])
         rows = read_csv(post(client, tipo="constancias", desde="2026-05-01", hasta="2026-05-01"))
         assert [row[5] for row in rows[1:]] == [first.folio]
 
 
-class TestBadInput:
+class TestBadInput(WorldTestCase):
     def errors(self, client, **data):
         response = post(client, **data)
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/html")  # the form, no file
         return response.context["form"].errors
 
-    def test_forged_sede_and_grupo(self, client, world):
+    def test_forged_sede_and_grupo(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         errors = self.errors(client, sede=world["sur"].pk, grupo=world["sur_grupo"].pk)
         assert errors["sede"] == ["Esa sede no existe o no es una de las sedes que usted coordina."]
@@ -396,12 +429,14 @@ class TestBadInput:
         assert self.errors(client, sede="abc")["sede"]
         assert self.errors(client, grupo="999999")["grupo"]
 
-    def test_grupo_of_another_of_my_sedes(self, client, world):
+    def test_grupo_of_another_of_my_sedes(self):
+        client, world = self.client, self.world
         client.force_login(world["admin"])
         errors = self.errors(client, sede=world["norte"].pk, grupo=world["sur_grupo"].pk)
         assert errors["grupo"] == ["El grupo «Grupo 1» no es de la sede «Plaza norte»."]
 
-    def test_dates(self, client, world):
+    def test_dates(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         errors = self.errors(client, desde="2026-03-10", hasta="2026-03-09")
         assert errors["hasta"] == ["La fecha «hasta» es anterior a «desde». Revise las fechas."]
@@ -410,7 +445,8 @@ class TestBadInput:
         ]
         assert self.errors(client, hasta="2026-02-30")["hasta"]
 
-    def test_kind_format_and_course(self, client, world):
+    def test_kind_format_and_course(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         assert self.errors(client, tipo="usuarios")["tipo"] == [
             "Elija una de las exportaciones de la lista."
@@ -419,7 +455,8 @@ class TestBadInput:
         assert self.errors(client, tipo="")["tipo"] == ["Elija qué quiere exportar."]
         assert self.errors(client, curso="999999")["curso"] == ["Ese curso no existe."]
 
-    def test_the_form_keeps_what_was_typed(self, client, world):
+    def test_the_form_keeps_what_was_typed(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         response = post(client, tipo="avance", desde="2026-03-10", hasta="2026-03-09")
         html = response.content.decode()
@@ -427,7 +464,8 @@ class TestBadInput:
         assert re.search(r'name="tipo" value="avance"[^>]*checked', html)
         assert "Revise lo siguiente" in html
 
-    def test_the_form_offers_only_my_sedes_and_grupos(self, client, world):
+    def test_the_form_offers_only_my_sedes_and_grupos(self):
+        client, world = self.client, self.world
         client.force_login(world["coordinator"])
         response = client.get(URL)
         assert response.status_code == 200
@@ -436,32 +474,24 @@ class TestBadInput:
         assert list(response.context["form"].fields["sede"].queryset) == [world["norte"]]
 
 
-class TestScope:
-    def test_administrator_sees_every_sede(self, client, world):
+class TestScope(WorldTestCase):
+    def test_administrator_sees_every_sede(self):
+        client, world = self.client, self.world
         client.force_login(world["admin"])
         rows = read_csv(post(client))
         assert [row[2] for row in rows[1:]] == ["ana", "beto", "carla", "dora", "eva"]
 
-    def test_coordinator_of_the_other_sede(self, client, world):
+    def test_coordinator_of_the_other_sede(self):
+        client, world = self.client, self.world
         client.force_login(world["sur_coordinator"])
         for kind in ("inscripciones", "avance"):
             rows = read_csv(post(client, tipo=kind))
             assert {row[0] for row in rows[1:]} == {"Plaza sur"}
             assert {row[2] for row in rows[1:]} == {"eva"}
 
-    def test_staff_in_a_grupo_are_never_exported(self, client, world, make_user, course):
-        """A staff account that is in a grupo (joined before that was refused, or given a
-        role later) is not a learner to the coordinator: no row in any kind of export."""
-        staff = make_user("asesora-en-grupo", roles.ASESOR)
-        enrollment_api.Membership.objects.create(user=staff, grupo=world["grupo1"])
-        enrollment_api.enroll(user=staff, course=course)
-        client.force_login(world["coordinator"])
-        for kind in ("inscripciones", "avance", "constancias"):
-            rows = read_csv(post(client, tipo=kind))
-            assert "asesora-en-grupo" not in {row[2] for row in rows[1:]}, kind
-
-    def test_scope_is_applied_even_to_direct_calls(self, world):
+    def test_scope_is_applied_even_to_direct_calls(self):
         """The functions the views and the task use: a forged sede matches nothing."""
+        world = self.world
         filters = exports.ExportFilters(sede_id=world["sur"].pk)
         for kind in ("inscripciones", "avance", "constancias"):
             headers, rows = exports.export_rows(
@@ -472,10 +502,26 @@ class TestScope:
         assert list(rows) == []
 
 
-class TestDirectCalls:
+class TestScopeAfterChanges:
+    """Tests that change the world first: it is built for each of them alone."""
+
+    def test_staff_in_a_grupo_are_never_exported(self, client, world, make_user, course):
+        """A staff account that is in a grupo (joined before that was refused, or given a
+        role later) is not a learner to the coordinator: no row in any kind of export."""
+        staff = make_user("asesora-en-grupo", roles.ASESOR)
+        Membership.objects.create(user=staff, grupo=world["grupo1"])
+        enrollment_api.enroll(user=staff, course=course)
+        client.force_login(world["coordinator"])
+        for kind in ("inscripciones", "avance", "constancias"):
+            rows = read_csv(post(client, tipo=kind))
+            assert "asesora-en-grupo" not in {row[2] for row in rows[1:]}, kind
+
+
+class TestDirectCalls(WorldTestCase):
     """The functions benchmarks call."""
 
-    def test_write_csv_and_count(self, world):
+    def test_write_csv_and_count(self):
+        world = self.world
         out = io.BytesIO()
         written = exports.write_csv(
             kind="inscripciones", user=world["admin"], filters=None, out=out
@@ -484,7 +530,8 @@ class TestDirectCalls:
         rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
         assert len(rows) == 6
 
-    def test_write_xlsx(self, world):
+    def test_write_xlsx(self):
+        world = self.world
         out = io.BytesIO()
         written = exports.write_xlsx(kind="avance", user=world["admin"], out=out)
         sheet = load_workbook(io.BytesIO(out.getvalue())).active
@@ -492,7 +539,8 @@ class TestDirectCalls:
             written == sheet.max_row - 1 == exports.count_rows(kind="avance", user=world["admin"])
         )
 
-    def test_export_rows(self, world):
+    def test_export_rows(self):
+        world = self.world
         headers, rows = exports.export_rows(kind="constancias", user=world["coordinator"])
         rows = list(rows)
         assert headers[5] == "folio" and len(rows) == 2
@@ -757,43 +805,56 @@ class TestCleanup:
         assert not default_storage.exists(orphan)
 
 
-class TestAccess:
-    @pytest.fixture
-    def job(self, world):
-        job = ExportJob.objects.create(
-            requested_by=world["coordinator"], kind="inscripciones", format="csv"
-        )
-        export_tasks.build_export.delay(job.pk)
-        return job
+def requested_job(world):
+    """An export of the enrollments that the coordinator asked for, built."""
+    job = ExportJob.objects.create(
+        requested_by=world["coordinator"], kind="inscripciones", format="csv"
+    )
+    export_tasks.build_export.delay(job.pk)
+    return job
+
+
+class TestAccess(WorldTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.job = requested_job(cls.world)
 
     def urls(self, job):
         return [URL, JOBS, f"{JOBS}{job.uuid}/"]
 
-    def test_anonymous_goes_to_log_in(self, client, job):
+    def test_anonymous_goes_to_log_in(self):
+        client, job = self.client, self.job
         for url in self.urls(job):
             response = client.get(url)
             assert response.status_code == 302, url
             assert response["Location"].startswith("/cuenta/entrar/?next=")
         assert post(client).status_code == 302
 
-    @pytest.mark.parametrize("role", [roles.EDUCANDO, roles.ASESOR, roles.COORDINADOR])
-    def test_without_a_sede_is_forbidden(self, client, make_user, job, role):
+    def test_without_a_sede_is_forbidden_educando(self):
+        self.without_a_sede_is_forbidden(roles.EDUCANDO)
+
+    def test_without_a_sede_is_forbidden_asesor(self):
+        self.without_a_sede_is_forbidden(roles.ASESOR)
+
+    def test_without_a_sede_is_forbidden_coordinador(self):
+        self.without_a_sede_is_forbidden(roles.COORDINADOR)
+
+    def without_a_sede_is_forbidden(self, role):
+        client, make_user, job = self.client, helpers.make_user, self.job
         client.force_login(make_user("sin-sede", role))
         for url in self.urls(job):
             assert client.get(url).status_code == 403, url
         assert post(client).status_code == 403
 
-    def test_learner_of_the_sede_is_forbidden(self, client, world, job):
+    def test_learner_of_the_sede_is_forbidden(self):
+        client, world, job = self.client, self.world, self.job
         client.force_login(world["ana"])
         for url in self.urls(job):
             assert client.get(url).status_code == 403, url
 
-    def test_asesor_of_a_grupo_is_forbidden(self, client, world, asesor, job):
-        world["grupo1"].asesores.add(asesor)
-        client.force_login(asesor)
-        assert post(client).status_code == 403
-
-    def test_only_the_requester_downloads(self, client, world, job):
+    def test_only_the_requester_downloads(self):
+        client, world, job = self.client, self.world, self.job
         client.force_login(world["coordinator"])
         assert client.get(f"{JOBS}{job.uuid}/").status_code == 200
         for other in (world["sur_coordinator"], world["admin"]):
@@ -802,18 +863,42 @@ class TestAccess:
             html = client.get(JOBS).content.decode()
             assert str(job.uuid) not in html
 
-    def test_pages_for_coordinator_and_administrator(self, client, world, job):
+    def test_pages_for_coordinator_and_administrator(self):
+        client, world = self.client, self.world
         for user in (world["coordinator"], world["admin"]):
             client.force_login(user)
             assert client.get(URL).status_code == 200
             assert client.get(JOBS).status_code == 200
 
-    def test_list_shows_only_own_jobs(self, client, world, job):
+    def test_list_shows_only_own_jobs(self):
+        client, world, job = self.client, self.world, self.job
         client.force_login(world["coordinator"])
         response = client.get(JOBS)
         assert [j.pk for j in response.context["jobs"]] == [job.pk]
         client.force_login(world["sur_coordinator"])
         assert list(client.get(JOBS).context["jobs"]) == []
+
+    def test_only_get_and_post(self):
+        client, world = self.client, self.world
+        client.force_login(world["coordinator"])
+        assert client.put(URL).status_code == 405
+        assert client.post(JOBS).status_code == 405
+
+
+class TestAccessAfterChanges:
+    """Tests that change the world or the file first: both are built for each of them."""
+
+    @pytest.fixture
+    def job(self, world):
+        return requested_job(world)
+
+    def urls(self, job):
+        return [URL, JOBS, f"{JOBS}{job.uuid}/"]
+
+    def test_asesor_of_a_grupo_is_forbidden(self, client, world, asesor, job):
+        world["grupo1"].asesores.add(asesor)
+        client.force_login(asesor)
+        assert post(client).status_code == 403
 
     def test_a_deleted_file_is_explained(self, client, world, job):
         job.refresh_from_db()
@@ -822,11 +907,6 @@ class TestAccess:
         response = client.get(f"{JOBS}{job.uuid}/")
         assert response.status_code == 302
         assert "ya no está disponible" in client.get(JOBS).content.decode()
-
-    def test_only_get_and_post(self, client, world):
-        client.force_login(world["coordinator"])
-        assert client.put(URL).status_code == 405
-        assert client.post(JOBS).status_code == 405
 
 
 def test_dashboard_and_export_agree(client, world, course):
@@ -837,7 +917,7 @@ def test_dashboard_and_export_agree(client, world, course):
     attempt(world["eva"], course, "65.00", 1)
     attempt(world["eva"], course, "80.00", 2)
     attempt(world["ana"], course, "40.00", 1)
-    sedes = enrollment_api.Sede.objects.order_by("name")
+    sedes = Sede.objects.order_by("name")
     figures, _total = coordination_api.figures_by_sede(sedes=sedes)
     by_sede = {f.label: f for f in figures}
     client.force_login(world["admin"])

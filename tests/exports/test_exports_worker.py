@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 from courses import api as courses_api
 from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Grupo, Sede
 from lms.exports.models import ExportJob, ExportStatus
 from tests.services import Worker, wait_for
 
@@ -32,7 +33,7 @@ def sede(committed):
 
     users = get_user_model().objects
     stamp = time.monotonic_ns()
-    sede = enrollment_api.Sede.objects.create(
+    sede = Sede.objects.create(
         key=f"trabajo-{stamp}", name="Plaza del trabajador", kind=enrollment_api.SedeKind.PLAZA
     )
     committed.append(sede)
@@ -40,7 +41,7 @@ def sede(committed):
     coordinator.groups.add(accounts_api.ensure_roles()[accounts_api.roles.COORDINADOR])
     committed.append(coordinator)
     sede.coordinators.add(coordinator)
-    grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo de la tarde")
+    grupo = Grupo.objects.create(sede=sede, name="Grupo de la tarde")
     course = courses_api.CoursePage.objects.get(slug="nuestros-documentos")
     learners = []
     for index in range(3):

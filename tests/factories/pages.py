@@ -1,6 +1,6 @@
 """Build course pages in tests through the same calls an editor's save makes."""
 
-from courses import api
+from courses.models import CoursePage, LessonPage
 
 
 def add_course(
@@ -12,7 +12,7 @@ def add_course(
     summary: str = "Un curso para las pruebas.",
     **fields,
 ):
-    course = api.CoursePage(title=title, slug=slug, summary=summary, **fields)
+    course = CoursePage(title=title, slug=slug, summary=summary, **fields)
     catalog.add_child(instance=course)
     course.save_revision().publish()
     for number in range(1, lessons + 1):
@@ -21,7 +21,7 @@ def add_course(
 
 
 def add_lesson(*, parent, slug: str, title: str = "Lección", body=None, **fields):
-    lesson = api.LessonPage(
+    lesson = LessonPage(
         title=title,
         slug=slug,
         body=body

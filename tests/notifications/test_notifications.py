@@ -18,12 +18,13 @@ from django.utils import timezone, translation
 
 from courses import api as courses_api
 from lms.accounts import roles
-from lms.certificates.api import Certificate
+from lms.certificates.models import Certificate
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Enrollment, Grupo, Sede
 from lms.notifications import delivery, digest, reminders
 from lms.notifications import tasks as notification_tasks
 from lms.notifications.models import Notification, NotificationKind
-from lms.progress.api import CourseProgress
+from lms.progress.models import CourseProgress
 
 PUBLIC = "https://aula.example.org"
 DIGEST, REMINDER = NotificationKind.DIGEST, NotificationKind.REMINDER
@@ -34,13 +35,11 @@ def days_ago(now, days):
 
 
 def enrollment_of(user, course):
-    return enrollment_api.Enrollment.objects.get(user=user, course_id=course.pk)
+    return Enrollment.objects.get(user=user, course_id=course.pk)
 
 
 def set_enrolled(user, course, when):
-    enrollment_api.Enrollment.objects.filter(user=user, course_id=course.pk).update(
-        enrolled_at=when
-    )
+    Enrollment.objects.filter(user=user, course_id=course.pk).update(enrolled_at=when)
 
 
 def set_last_activity(user, course, when):
@@ -101,11 +100,11 @@ def digest_world(sedes, make_learner, course):
     set_enrolled(at_risk, course, days_ago(now, 30))
     done = make_learner("n-concluyo", grupo_norte, course)  # completed and certified this week
     set_enrolled(done, course, days_ago(now, 40))
-    enrollment_api.Enrollment.objects.filter(user=done).update(completed_at=days_ago(now, 2))
+    Enrollment.objects.filter(user=done).update(completed_at=days_ago(now, 2))
     certify(enrollment_of(done, course), days_ago(now, 2), "N-0001")
     old = make_learner("n-antes", grupo_norte, course)  # completed and certified weeks ago
     set_enrolled(old, course, days_ago(now, 40))
-    enrollment_api.Enrollment.objects.filter(user=old).update(completed_at=days_ago(now, 10))
+    Enrollment.objects.filter(user=old).update(completed_at=days_ago(now, 10))
     certify(enrollment_of(old, course), days_ago(now, 10), "N-0002")
     gone = make_learner("n-baja", grupo_norte, course)  # withdrew: counts nowhere
     enrollment_api.withdraw(user=gone, course=course)
@@ -221,12 +220,12 @@ class TestDigestRecipients:
         inactive.is_active = False
         inactive.save()
         make_user("sin-sede", roles.COORDINADOR, email="sinsede@example.org")
-        closed = enrollment_api.Sede.objects.create(
+        closed = Sede.objects.create(
             key="cerrada", name="Sede cerrada", kind=enrollment_api.SedeKind.CONSULADO, active=False
         )
         closed.coordinators.add(make_user("de-cerrada", roles.COORDINADOR, email="c@example.org"))
         asesor = make_user("asesora", roles.ASESOR, email="asesora@example.org")
-        enrollment_api.Grupo.objects.filter(sede=norte).get().asesores.add(asesor)
+        Grupo.objects.filter(sede=norte).get().asesores.add(asesor)
         make_user("jefa", roles.ADMINISTRADOR, email="jefa@example.org", is_superuser=True)
         assert digest.weekly_digests(now=now) == []
         assert digest.send_weekly_digests(now=now).sent == 0
@@ -278,13 +277,13 @@ class TestDigestRecipients:
 class TestDigestQueries:
     def _world(self, make_user, make_learner, course, n, start):
         for i in range(start, start + n):
-            sede = enrollment_api.Sede.objects.create(
+            sede = Sede.objects.create(
                 key=f"sede-{i}", name=f"Sede {i}", kind=enrollment_api.SedeKind.PLAZA
             )
             sede.coordinators.add(
                 make_user(f"coordina-{i}", roles.COORDINADOR, email=f"c{i}@example.org")
             )
-            grupo = enrollment_api.Grupo.objects.create(sede=sede, name="Grupo")
+            grupo = Grupo.objects.create(sede=sede, name="Grupo")
             make_learner(f"a-{i}", grupo, course, lessons_done=1)
             late = make_learner(f"b-{i}", grupo, course)
             set_enrolled(late, course, timezone.now() - timedelta(days=30))
@@ -462,7 +461,7 @@ class TestWhoIsReminded:
 
     def test_not_about_completed_courses(self, learner, course, now):
         user = learner("concluyo")
-        enrollment_api.Enrollment.objects.filter(user=user).update(completed_at=days_ago(now, 9))
+        Enrollment.objects.filter(user=user).update(completed_at=days_ago(now, 9))
         assert reminded(now) == set()
 
     def test_not_about_withdrawn_courses(self, learner, course, now):
@@ -494,7 +493,7 @@ class TestWhoIsReminded:
         steps = courses_api.course_steps(course_ids=[other_course.pk])[other_course.pk]
         progress_api.record_server_event(user=user, verb="started", page_id=steps.steps[0].page_id)
         set_last_activity(user, other_course, days_ago(now, 1))
-        enrollment_api.Enrollment.objects.filter(user=user, course_id=other_course.pk).update(
+        Enrollment.objects.filter(user=user, course_id=other_course.pk).update(
             completed_at=days_ago(now, 1)
         )
         assert reminded(now) == set()

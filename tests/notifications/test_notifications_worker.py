@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from courses import api as courses_api
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Enrollment
 from lms.notifications.models import Notification, NotificationKind
 from lms.notifications.tasks import send_reminders
 from tests.services import Worker, wait_for
@@ -45,7 +46,7 @@ def learners(committed):
         enrollment_api.enroll(user=user, course=course)
         users.append(user)
     eligible, recent = users[:-1], users[-1]
-    enrollment_api.Enrollment.objects.filter(user__in=eligible).update(
+    Enrollment.objects.filter(user__in=eligible).update(
         enrolled_at=timezone.now() - timedelta(days=30)
     )
     return eligible, recent

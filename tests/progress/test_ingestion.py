@@ -12,9 +12,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from courses import api as courses_api
+from courses.models import CoursePage, LessonPage
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Enrollment
 from lms.progress import api
-from lms.progress.models import CourseProgress, LearningEvent, LessonProgress
+from lms.progress.models import CourseProgress, DailyActivity, LearningEvent, LessonProgress
 from tests.conftest import in_threads, lesson
 
 T0 = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -199,7 +201,7 @@ def _complete_course(user, course):
     steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
     items = [
         event(
-            courses_api.LessonPage.objects.get(pk=s.page_id),
+            LessonPage.objects.get(pk=s.page_id),
             "completed",
             at=T0 + timedelta(minutes=i),
         )
@@ -223,7 +225,7 @@ class TestCompletion:
         try:
             with django_capture_on_commit_callbacks(execute=True):
                 steps = _complete_course(enrolled, course)
-            enrollment = enrollment_api.Enrollment.objects.get(user=enrolled, course_id=course.pk)
+            enrollment = Enrollment.objects.get(user=enrolled, course_id=course.pk)
             assert enrollment.completed_at is None  # the final exam is still missing
             progress = CourseProgress.objects.get(user=enrolled, course_id=course.pk)
             assert progress.required_done == progress.required_total - 1
@@ -251,7 +253,7 @@ class TestCompletion:
     def test_failing_the_final_does_not_complete(self, enrolled, course):
         steps = _complete_course(enrolled, course)
         api.record_server_event(user=enrolled, verb="failed", page_id=steps.final_assessment_id)
-        assert enrollment_api.Enrollment.objects.get(user=enrolled).completed_at is None
+        assert Enrollment.objects.get(user=enrolled).completed_at is None
 
     def test_optional_lessons_do_not_count(self, enrolled, course):
         target = lesson("que-es-una-fraccion")
@@ -298,10 +300,8 @@ def _state(user):
             "time_spent_seconds",
         )
     )
-    completed = list(
-        enrollment_api.Enrollment.objects.filter(user=user).values_list("completed_at", flat=True)
-    )
-    days = sorted(api.DailyActivity.objects.filter(user=user).values_list("course_id", "day"))
+    completed = list(Enrollment.objects.filter(user=user).values_list("completed_at", flat=True))
+    days = sorted(DailyActivity.objects.filter(user=user).values_list("course_id", "day"))
     return lessons, courses, [c is not None for c in completed], days
 
 
@@ -311,7 +311,7 @@ def _state(user):
 @given(data=st.data())
 def test_any_order_and_any_duplication_gives_the_same_state(enrolled, course, data):
     pages = [
-        courses_api.LessonPage.objects.get(pk=s.page_id)
+        LessonPage.objects.get(pk=s.page_id)
         for s in courses_api.course_steps(course_ids=[course.pk])[course.pk].steps
         if s.kind == "lesson"
     ][:4]
@@ -351,12 +351,12 @@ def test_rebuild_from_the_log_gives_the_same_state(enrolled, course):
     reason="concurrent writers need PostgreSQL; SQLite serialises them",
 )
 def test_concurrent_overlapping_batches(committed):
-    course = courses_api.CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
     user = get_user_model().objects.create_user(username="concurrente")
     committed.append(user)
     enrollment_api.enroll(user=user, course=course)
     pages = [
-        courses_api.LessonPage.objects.get(pk=s.page_id)
+        LessonPage.objects.get(pk=s.page_id)
         for s in courses_api.course_steps(course_ids=[course.pk])[course.pk].steps
         if s.kind == "lesson"
     ]

@@ -2,7 +2,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from courses import api as courses_api
+from courses.models import CoursePage
 from lms.enrollment import api as enrollment_api
+from lms.enrollment.models import Enrollment
 from lms.progress import api
 from tests.conftest import lesson
 
@@ -38,16 +40,14 @@ def test_resume_where_they_left_off(client, enrolled):
 
 def test_only_their_own_courses(client, enrolled, make_user):
     other = make_user("vecina")
-    enrollment_api.enroll(
-        user=other, course=courses_api.CoursePage.objects.get(slug="salud-y-prevencion")
-    )
+    enrollment_api.enroll(user=other, course=CoursePage.objects.get(slug="salud-y-prevencion"))
     client.force_login(enrolled)
     html = client.get("/mis-cursos/").content.decode()
     assert "Salud y prevención" not in html
 
 
 def test_credential_progress_after_completing(client, enrolled, course):
-    enrollment = enrollment_api.Enrollment.objects.get(user=enrolled)
+    enrollment = Enrollment.objects.get(user=enrolled)
     enrollment.completed_at = enrollment.enrolled_at
     enrollment.save()
     client.force_login(enrolled)
@@ -64,7 +64,7 @@ def test_queries_do_not_grow_with_courses(client, educando):
             assert client.get("/mis-cursos/").status_code == 200
         return len(ctx.captured_queries)
 
-    courses = list(courses_api.CoursePage.objects.live())
+    courses = list(CoursePage.objects.live())
     enrollment_api.enroll(user=educando, course=courses[0])
     client.get("/mis-cursos/")
     one = count()

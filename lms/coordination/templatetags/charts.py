@@ -43,7 +43,7 @@ def hbar_chart(items, title: str, chart_id: str, label_header: str = "", value_h
 
 @register.inclusion_tag("coordination/charts/weekly.html")
 def weekly_chart(weeks, title: str, chart_id: str):
-    """Columns, one per week (``selectors.Week``), oldest on the left."""
+    """Columns, one per week (``activity.Week``), oldest on the left."""
     top = max((week.learners for week in weeks), default=0) or 1
     plot = 110
     step = WIDTH / max(len(weeks), 1)

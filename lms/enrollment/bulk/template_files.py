@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.enrollment.bulk.fileformat import TEMPLATE_HEADERS
 
 
 def enrollable_courses() -> list:
     """The published courses, in catalog order: what a coordinator may list in ``cursos``."""
-    return list(courses_api.CoursePage.objects.live().select_related("module").order_by("path"))
+    return list(courses_models.CoursePage.objects.live().select_related("module").order_by("path"))
 
 
 def template_csv() -> bytes:

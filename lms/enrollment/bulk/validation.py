@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from content.api import normalize_text
-from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.accounts import api as accounts_api
 from lms.enrollment import selectors
 from lms.enrollment.bulk.checks import ERROR, EXISTING, UNCHANGED, Check, RowCheck, labelled
@@ -124,7 +124,7 @@ class _Validator:
 
     def _look_up(self) -> None:
         user_model = get_user_model()
-        courses = list(courses_api.CoursePage.objects.select_related("module"))
+        courses = list(courses_models.CoursePage.objects.select_related("module"))
         self.course_index = _course_index(courses)
         self.by_staff = self.by.has_perm("courses.edit_any_course")
         self.scope = set(selectors.sedes_in_scope(user=self.by).values_list("id", flat=True))

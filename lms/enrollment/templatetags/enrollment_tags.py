@@ -1,6 +1,7 @@
 from django import template
 
 from lms.enrollment import api
+from lms.enrollment.models import Enrollment
 
 register = template.Library()
 
@@ -11,7 +12,7 @@ def course_enrollment_panel(context, course):
     request = context["request"]
     user = request.user
     enrollment = (
-        api.Enrollment.objects.filter(user=user, course_id=course.pk).first()
+        Enrollment.objects.filter(user=user, course_id=course.pk).first()
         if user.is_authenticated
         else None
     )

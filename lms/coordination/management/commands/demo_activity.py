@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.accounts import api as accounts_api
 from lms.assessments import api as assessments_api
 from lms.enrollment import api as enrollment_api
+from lms.enrollment import read_models as enrollment_models
 from lms.progress import api as progress_api
 
 # (username, display name, phone, lessons done, days since last activity, fails exam)
@@ -37,10 +39,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError(_("Los datos de ejemplo solo existen en desarrollo."))
-        grupo = enrollment_api.Grupo.objects.filter(sede__key="demostracion").first()
+        grupo = enrollment_models.Grupo.objects.filter(sede__key="demostracion").first()
         if grupo is None:
             raise CommandError(_("Cree antes la sede de demostración (demo_sede)."))
-        courses = list(courses_api.CoursePage.objects.live().order_by("path"))
+        courses = list(courses_models.CoursePage.objects.live().order_by("path"))
         structure = courses_api.course_steps(course_ids=[c.pk for c in courses])
         now = timezone.now()
         made = 0
@@ -55,9 +57,8 @@ class Command(BaseCommand):
             )
             enrollment_api.add_to_grupo(grupo=grupo, user=user)
             course = courses[index % len(courses)]
-            enrollment = enrollment_api.enroll(user=user, course=course)
             start = now - timedelta(days=(days_ago or 20) + 10)
-            enrollment_api.Enrollment.objects.filter(pk=enrollment.pk).update(enrolled_at=start)
+            enrollment_api.enroll(user=user, course=course, when=start)
             steps = structure[course.pk]
             required = [s for s in steps.steps if s.page_id in steps.required_ids]
             lessons = [s for s in required if s.kind == "lesson"]
@@ -70,7 +71,7 @@ class Command(BaseCommand):
                     user=user, verb=verb, page_id=step.page_id, when=when
                 )
             if fails and steps.final_assessment_id:
-                final = courses_api.AssessmentPage.objects.get(pk=steps.final_assessment_id)
+                final = courses_models.AssessmentPage.objects.get(pk=steps.final_assessment_id)
                 for _attempt in range(2):
                     assessments_api.submit_attempt(user=user, assessment=final, answers={})
             made += 1

@@ -1,46 +1,32 @@
-"""The course library importer and exporter: library folders ↔ course pages.
+"""The course library importer: library folders → course pages, idempotent, all or nothing.
 
-Importing is idempotent: pages are matched by slug (the course under the catalog, its
-units, lessons and assessments anywhere in that course), changed only when their content
-differs, and never duplicated. The whole import runs in one transaction and every block is
-validated with the same rules as the editor, so a bad file leaves nothing half-imported
-and the error names the file and the field.
-
-Exporting writes the canonical form of the format; importing a canonical folder and
-exporting it again gives back identical files.
+Pages are matched by slug (the course under the catalog, its units, lessons and assessments
+anywhere in that course), changed only when their content differs, and never duplicated.
+The whole import runs in one transaction and every block is validated with the same rules
+as the editor (``streams``), so a bad file leaves nothing half-imported and the error
+names the file and the field.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from wagtail.documents import get_document_model
-from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from content.api import (
-    FORMAT_VERSION,
     LIBRARY_ROOT,
     ContentsEntry,
     CourseFolder,
     LibraryError,
-    MediaResolver,
-    block_from_file,
-    block_to_file,
-    document_for_file,
-    export_media,
     image_for_file,
     list_course_folders,
     read_course_folder,
     walk_contents,
-    write_yaml,
 )
+from courses.library.streams import _apply, _ImportMedia, _stream
 from courses.models import (
     AssessmentKind,
     AssessmentPage,
@@ -65,107 +51,6 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-class _ImportMedia(MediaResolver):
-    def __init__(self, folder: CourseFolder):
-        self.folder = folder
-        self.source = folder.path / "course.yaml"
-
-    def use(self, source: Path) -> _ImportMedia:
-        self.source = source
-        return self
-
-    def image_id(self, path: str, where: str) -> int:
-        return image_for_file(
-            course_key=self.folder.slug,
-            folder=self.folder.path,
-            rel_path=path,
-            source=self.source,
-            field=where,
-        ).pk
-
-    def document_id(self, path: str, where: str) -> int:
-        return document_for_file(
-            course_key=self.folder.slug,
-            folder=self.folder.path,
-            rel_path=path,
-            source=self.source,
-            field=where,
-        ).pk
-
-
-def _first_error(error: ValidationError, prefix: str) -> tuple[str, str]:
-    """The first (field path, message) inside a possibly nested block validation error."""
-    block_errors = getattr(error, "block_errors", None)
-    if block_errors:
-        items = block_errors.items() if isinstance(block_errors, dict) else enumerate(block_errors)
-        for key, nested in items:
-            if nested:
-                return _first_error(nested, f"{prefix}.{key}" if prefix else str(key))
-    non_block = getattr(error, "non_block_errors", None)
-    if non_block:
-        return prefix, " ".join(str(m) for e in non_block for m in e.messages)
-    return prefix, " ".join(str(m) for m in error.messages)
-
-
-def _stream(
-    page_class: type[Page],
-    field_name: str,
-    data: list,
-    *,
-    folder: CourseFolder,
-    file: Path,
-    where: str,
-    seed: str,
-    media: _ImportMedia,
-) -> list[dict]:
-    """File blocks → validated, normalized raw StreamField data."""
-    stream_block = page_class._meta.get_field(field_name).stream_block
-
-    def error(field_path: str, message: str) -> LibraryError:
-        return LibraryError(file, field_path, message)
-
-    raw = block_from_file(
-        stream_block, data, media=media.use(file), where=where, id_seed=seed, error=error
-    )
-    value = stream_block.to_python(raw)
-    for index, child in enumerate(value):
-        try:
-            child.block.clean(child.value)
-        except ValidationError as exc:
-            path, message = _first_error(exc, f"{where}[{index}].value")
-            raise LibraryError(file, path, message) from None
-    if stream_block.meta.min_num and len(value) < stream_block.meta.min_num:
-        raise LibraryError(file, where, _("Hace falta al menos un bloque."))
-    return stream_block.get_prep_value(value)
-
-
-def _current_raw(page: Page, field_name: str) -> list[dict]:
-    stream_block = page._meta.get_field(field_name).stream_block
-    return stream_block.get_prep_value(getattr(page, field_name))
-
-
-def _apply(page: Page, values: dict[str, Any], stream_fields: dict[str, list], file: Path) -> bool:
-    """Set ``values`` on ``page`` and publish a revision, if anything differs."""
-    changed = (
-        any(getattr(page, k) != v for k, v in values.items())
-        or any(_current_raw(page, k) != v for k, v in stream_fields.items())
-        or not page.live
-    )
-    if not changed:
-        return False
-    for key, value in values.items():
-        setattr(page, key, value)
-    for key, raw in stream_fields.items():
-        setattr(page, key, page._meta.get_field(key).stream_block.to_python(raw))
-    try:
-        page.full_clean()
-    except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise LibraryError(file, name, " ".join(messages)) from None
-    page.save_revision(log_action=False).publish(log_action=False)
-    return True
 
 
 def _resolve_curriculum(folder: CourseFolder):
@@ -390,101 +275,3 @@ def import_library(
         for folder in folders:
             _import_course(folder, catalog, report, only_new)
     return report
-
-
-# --- Export --------------------------------------------------------------------------------
-
-
-class _ExportMedia(MediaResolver):
-    def __init__(self, course_key: str, folder: Path):
-        self.course_key = course_key
-        self.folder = folder
-
-    def image_path(self, pk: int) -> str:
-        return export_media(
-            get_image_model().objects.get(pk=pk), course_key=self.course_key, folder=self.folder
-        )
-
-    def document_path(self, pk: int) -> str:
-        return export_media(
-            get_document_model().objects.get(pk=pk), course_key=self.course_key, folder=self.folder
-        )
-
-
-def _contents(parent: Page, folder: Path, media: _ExportMedia) -> list[dict]:
-    entries: list[dict] = []
-    for child in parent.get_children().specific():
-        if isinstance(child, UnitPage):
-            entries.append(
-                {
-                    "unit": child.slug,
-                    "title": child.title,
-                    "summary": child.summary,
-                    "contents": _contents(child, folder, media),
-                }
-            )
-        elif isinstance(child, LessonPage):
-            entries.append({"lesson": child.slug})
-            write_yaml(
-                folder / "lessons" / f"{child.slug}.yaml",
-                {
-                    "format": FORMAT_VERSION,
-                    "slug": child.slug,
-                    "title": child.title,
-                    "summary": child.summary,
-                    "estimated_minutes": child.estimated_minutes,
-                    "required": child.required,
-                    "body": block_to_file(
-                        LessonPage.body.field.stream_block, _current_raw(child, "body"), media=media
-                    ),
-                },
-            )
-        elif isinstance(child, AssessmentPage):
-            entries.append({"assessment": child.slug})
-            write_yaml(
-                folder / "assessments" / f"{child.slug}.yaml",
-                {
-                    "format": FORMAT_VERSION,
-                    "slug": child.slug,
-                    "title": child.title,
-                    "kind": child.kind,
-                    "pass_mark": child.pass_mark,
-                    "max_attempts": child.max_attempts,
-                    "intro": child.intro,
-                    "questions": block_to_file(
-                        AssessmentPage.questions.field.stream_block,
-                        _current_raw(child, "questions"),
-                        media=media,
-                    ),
-                },
-            )
-    return entries
-
-
-def export_course(*, course: CoursePage, root: Path) -> Path:
-    """Write ``course`` (its published content) as a library folder under ``root``,
-    replacing any folder of the same slug."""
-    folder = root / course.slug
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    media = _ExportMedia(course.slug, folder)
-    level = course.level or (course.module.level if course.module else None)
-    manifest = {
-        "format": FORMAT_VERSION,
-        "slug": course.slug,
-        "title": course.title,
-        "summary": course.summary,
-        "description": course.description,
-        "framework": course.module.framework.key if course.module else "",
-        "level": level.key if level else "",
-        "module": course.module.key if course.module else "",
-        "estimated_hours": course.estimated_hours,
-        "outcomes": [block.value for block in course.outcomes],
-        "cover": media.image_path(course.cover_image_id) if course.cover_image_id else None,
-        "cover_alt": course.cover_image.description if course.cover_image_id else "",
-        "final_assessment": course.final_assessment.slug if course.final_assessment_id else None,
-        "contents": _contents(course, folder, media),
-    }
-    write_yaml(folder / "course.yaml", manifest)
-    return folder

@@ -1,0 +1,110 @@
+"""The course library exporter: a course page → a library folder in the canonical form of
+the format, so importing a canonical folder and exporting it again gives identical files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Page
+
+from content.api import FORMAT_VERSION, MediaResolver, block_to_file, export_media, write_yaml
+from courses.library.streams import _current_raw
+from courses.models import AssessmentPage, CoursePage, LessonPage, UnitPage
+
+
+class _ExportMedia(MediaResolver):
+    def __init__(self, course_key: str, folder: Path):
+        self.course_key = course_key
+        self.folder = folder
+
+    def image_path(self, pk: int) -> str:
+        return export_media(
+            get_image_model().objects.get(pk=pk), course_key=self.course_key, folder=self.folder
+        )
+
+    def document_path(self, pk: int) -> str:
+        return export_media(
+            get_document_model().objects.get(pk=pk), course_key=self.course_key, folder=self.folder
+        )
+
+
+def _contents(parent: Page, folder: Path, media: _ExportMedia) -> list[dict]:
+    entries: list[dict] = []
+    for child in parent.get_children().specific():
+        if isinstance(child, UnitPage):
+            entries.append(
+                {
+                    "unit": child.slug,
+                    "title": child.title,
+                    "summary": child.summary,
+                    "contents": _contents(child, folder, media),
+                }
+            )
+        elif isinstance(child, LessonPage):
+            entries.append({"lesson": child.slug})
+            write_yaml(
+                folder / "lessons" / f"{child.slug}.yaml",
+                {
+                    "format": FORMAT_VERSION,
+                    "slug": child.slug,
+                    "title": child.title,
+                    "summary": child.summary,
+                    "estimated_minutes": child.estimated_minutes,
+                    "required": child.required,
+                    "body": block_to_file(
+                        LessonPage.body.field.stream_block, _current_raw(child, "body"), media=media
+                    ),
+                },
+            )
+        elif isinstance(child, AssessmentPage):
+            entries.append({"assessment": child.slug})
+            write_yaml(
+                folder / "assessments" / f"{child.slug}.yaml",
+                {
+                    "format": FORMAT_VERSION,
+                    "slug": child.slug,
+                    "title": child.title,
+                    "kind": child.kind,
+                    "pass_mark": child.pass_mark,
+                    "max_attempts": child.max_attempts,
+                    "intro": child.intro,
+                    "questions": block_to_file(
+                        AssessmentPage.questions.field.stream_block,
+                        _current_raw(child, "questions"),
+                        media=media,
+                    ),
+                },
+            )
+    return entries
+
+
+def export_course(*, course: CoursePage, root: Path) -> Path:
+    """Write ``course`` (its published content) as a library folder under ``root``,
+    replacing any folder of the same slug."""
+    folder = root / course.slug
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    media = _ExportMedia(course.slug, folder)
+    level = course.level or (course.module.level if course.module else None)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "slug": course.slug,
+        "title": course.title,
+        "summary": course.summary,
+        "description": course.description,
+        "framework": course.module.framework.key if course.module else "",
+        "level": level.key if level else "",
+        "module": course.module.key if course.module else "",
+        "estimated_hours": course.estimated_hours,
+        "outcomes": [block.value for block in course.outcomes],
+        "cover": media.image_path(course.cover_image_id) if course.cover_image_id else None,
+        "cover_alt": course.cover_image.description if course.cover_image_id else "",
+        "final_assessment": course.final_assessment.slug if course.final_assessment_id else None,
+        "contents": _contents(course, folder, media),
+    }
+    write_yaml(folder / "course.yaml", manifest)
+    return folder

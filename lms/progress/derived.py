@@ -1,0 +1,215 @@
+"""Derived progress: the rows of lessons, courses and study days, recomputed from the whole
+event log.
+
+Because derived state is a function of the set of events (minimums, maximums, a sum over
+de-duplicated heartbeats), applying a batch twice, or events out of order, gives the same
+final state as a clean sequence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from courses import api as courses_api
+from lms.enrollment import api as enrollment_api
+from lms.progress.models import (
+    CourseProgress,
+    DailyActivity,
+    LearningEvent,
+    LessonProgress,
+    ProgressStatus,
+    Verb,
+)
+from lms.progress.signals import lesson_completed
+
+# A heartbeat counts at most this many seconds, and one per minute of the client's clock:
+# a tab left open (or a client that repeats itself) cannot inflate time on task.
+HEARTBEAT_MAX_SECONDS = 60
+COMPLETING_VERBS = {Verb.COMPLETED, Verb.PASSED}
+
+
+def record_days(*, user_id: int, events: Iterable[LearningEvent]) -> None:
+    """Note the (course, local day) pairs these events fall on; a set, so applying events
+    twice or out of order changes nothing."""
+    days = {
+        (e.course_id, timezone.localdate(e.client_timestamp, timezone.get_default_timezone()))
+        for e in events
+    }
+    DailyActivity.objects.bulk_create(
+        [DailyActivity(user_id=user_id, course_id=c, day=d) for c, d in sorted(days)],
+        ignore_conflicts=True,
+    )
+
+
+def _heartbeat_seconds(heartbeats: list[tuple[datetime, Any]]) -> int:
+    by_minute: dict[datetime, float] = {}
+    for timestamp, duration in heartbeats:
+        minute = timestamp.replace(second=0, microsecond=0)
+        seconds = min(float(duration or 0), HEARTBEAT_MAX_SECONDS)
+        by_minute[minute] = max(by_minute.get(minute, 0.0), seconds)
+    return round(sum(by_minute.values()))
+
+
+def recompute(
+    *, user_id: int, page_ids: set[int], course_ids: set[int], announce: bool = True
+) -> list[int]:
+    """Rebuild the learner's rows for these pages and courses from the log. Returns the
+    courses whose completion rule held for the first time. With ``announce``, steps that
+    became completed are announced (``lesson_completed``) once the transaction commits."""
+    already_completed = set(
+        LessonProgress.objects.filter(
+            user_id=user_id, page_id__in=page_ids, status=ProgressStatus.COMPLETED
+        ).values_list("page_id", flat=True)
+    )
+    events = defaultdict(list)
+    for event in LearningEvent.objects.filter(user_id=user_id, object_id__in=page_ids).values_list(
+        "object_id", "course_id", "verb", "client_timestamp", "result"
+    ):
+        events[event[0]].append(event)
+    rows = []
+    for page_id, page_events in events.items():
+        timestamps = [e[3] for e in page_events]
+        completions = [e[3] for e in page_events if e[2] in COMPLETING_VERBS]
+        completed_at = min(completions) if completions else None
+        rows.append(
+            LessonProgress(
+                user_id=user_id,
+                page_id=page_id,
+                course_id=page_events[0][1],
+                status=ProgressStatus.COMPLETED if completed_at else ProgressStatus.STARTED,
+                started_at=min(timestamps),
+                completed_at=completed_at,
+                last_activity_at=max(timestamps),
+                time_spent_seconds=_heartbeat_seconds(
+                    [
+                        (e[3], (e[4] or {}).get("duration"))
+                        for e in page_events
+                        if e[2] == Verb.PROGRESSED
+                    ]
+                ),
+            )
+        )
+    LessonProgress.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["user", "page_id"],
+        update_fields=[
+            "status",
+            "started_at",
+            "completed_at",
+            "last_activity_at",
+            "time_spent_seconds",
+            "course_id",
+        ],
+    )
+    if announce:
+        for row in rows:
+            if row.status == ProgressStatus.COMPLETED and row.page_id not in already_completed:
+                transaction.on_commit(
+                    partial(
+                        lesson_completed.send_robust,
+                        sender=LessonProgress,
+                        user_id=user_id,
+                        page_id=row.page_id,
+                        course_id=row.course_id,
+                        completed_at=row.completed_at,
+                    )
+                )
+    return _recompute_courses(user_id=user_id, course_ids=course_ids)
+
+
+def _recompute_courses(*, user_id: int, course_ids: set[int]) -> list[int]:
+    structure = courses_api.course_steps(course_ids=course_ids)
+    lessons = defaultdict(list)
+    for row in LessonProgress.objects.filter(user_id=user_id, course_id__in=course_ids).values(
+        "page_id", "course_id", "status", "completed_at", "last_activity_at", "time_spent_seconds"
+    ):
+        lessons[row["course_id"]].append(row)
+    rows, newly_completed = [], []
+    for course_id in course_ids:
+        steps = structure.get(course_id)
+        required = steps.required_ids if steps else set()
+        progress = lessons.get(course_id, [])
+        done = {
+            p["page_id"]: p["completed_at"]
+            for p in progress
+            if p["status"] == ProgressStatus.COMPLETED
+            # Always set when completed (constraint "lessonprogress_completed_has_time").
+            and p["completed_at"] is not None
+            and p["page_id"] in required
+        }
+        last = max(progress, key=lambda p: (p["last_activity_at"], p["page_id"]), default=None)
+        rows.append(
+            CourseProgress(
+                user_id=user_id,
+                course_id=course_id,
+                required_total=len(required),
+                required_done=len(done),
+                percent=(100 * len(done) // len(required)) if required else 0,
+                last_page_id=last["page_id"] if last else None,
+                last_activity_at=last["last_activity_at"] if last else None,
+                time_spent_seconds=sum(p["time_spent_seconds"] for p in progress),
+            )
+        )
+        if (
+            required
+            and len(done) == len(required)
+            and enrollment_api.mark_completed(
+                user_id=user_id, course_id=course_id, when=max(done.values())
+            )
+        ):
+            newly_completed.append(course_id)
+    CourseProgress.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["user", "course_id"],
+        update_fields=[
+            "required_total",
+            "required_done",
+            "percent",
+            "last_page_id",
+            "last_activity_at",
+            "time_spent_seconds",
+        ],
+    )
+    return newly_completed
+
+
+@transaction.atomic
+def rebuild_progress(*, user_id: int | None = None) -> int:
+    """Rebuild derived progress from the event log (all learners, or one). Returns how
+    many learners were rebuilt. Safe to run at any time; used after a course's required
+    lessons change."""
+    events = LearningEvent.objects.all()
+    if user_id is not None:
+        events = events.filter(user_id=user_id)
+    # Per learner: the pages, the courses and the (course, local day) pairs of their events.
+    pairs: defaultdict[int, tuple[set[int], set[int], set[tuple[int, date]]]] = defaultdict(
+        lambda: (set(), set(), set())
+    )
+    for uid, page_id, course_id, timestamp in events.values_list(
+        "user_id", "object_id", "course_id", "client_timestamp"
+    ):
+        pairs[uid][0].add(page_id)
+        pairs[uid][1].add(course_id)
+        pairs[uid][2].add(
+            (course_id, timezone.localdate(timestamp, timezone.get_default_timezone()))
+        )
+    days = DailyActivity.objects.all()
+    if user_id is not None:
+        days = days.filter(user_id=user_id)
+    days.delete()
+    for uid, (page_ids, course_ids, studied) in pairs.items():
+        # A rebuild announces nothing: what it finds completed was announced when it happened.
+        recompute(user_id=uid, page_ids=page_ids, course_ids=course_ids, announce=False)
+        DailyActivity.objects.bulk_create(
+            [DailyActivity(user_id=uid, course_id=c, day=d) for c, d in sorted(studied)]
+        )
+    return len(pairs)

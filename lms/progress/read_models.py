@@ -1,0 +1,6 @@
+"""The models of ``progress`` that other apps may read: to query, to annotate types and to
+point foreign keys at. Writes go through ``lms.progress.api``, never through these."""
+
+from lms.progress.models import CourseProgress, DailyActivity, LessonProgress, ProgressStatus
+
+__all__ = ["CourseProgress", "DailyActivity", "LessonProgress", "ProgressStatus"]
