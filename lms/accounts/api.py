@@ -1,6 +1,7 @@
 """The public Python API of ``accounts``: roles, the accounts that hold them, learner
-sign-up and profile, password reset codes, the access log, each person's data (export and
-erasure), and the registries through which the apps above accounts extend it.
+sign-up and profile, password reset codes, personal API tokens (and the REST framework
+authentication that reads them), the access log, each person's data (export and erasure),
+and the registries through which the apps above accounts extend it.
 
 Views, commands and other apps call these functions; nothing else writes this app's models.
 Other apps read this app's models through ``lms.accounts.read_models``.
@@ -10,6 +11,18 @@ from __future__ import annotations
 
 from lms.accounts import roles
 from lms.accounts.access import client_address, record_access
+from lms.accounts.api_tokens import (
+    API_TOKEN_NAME_MAX_LENGTH,
+    MAX_ACTIVE_TOKENS,
+    ApiTokenAuthentication,
+    ApiTokenInfo,
+    NewApiToken,
+    api_tokens_for,
+    authenticate_api_token,
+    create_api_token,
+    revoke_api_token,
+    validate_api_token_name,
+)
 from lms.accounts.models import AccessAction
 from lms.accounts.people import (
     PROFILE_FIELDS,
@@ -55,16 +68,24 @@ from lms.accounts.validators import normalise_curp, normalise_username, username
 from lms.accounts.workplaces import Workplace, register_workplace, workplaces_for
 
 __all__ = [
+    "API_TOKEN_NAME_MAX_LENGTH",
     "DEMO_ACCOUNTS",
+    "MAX_ACTIVE_TOKENS",
     "PROFILE_FIELDS",
     "RESET_CODE_ALPHABET",
     "RESET_CODE_LENGTH",
     "AccessAction",
+    "ApiTokenAuthentication",
+    "ApiTokenInfo",
     "DemoAccount",
+    "NewApiToken",
     "Workplace",
+    "api_tokens_for",
+    "authenticate_api_token",
     "can_delete_own_account",
     "clear_login_lockout",
     "client_address",
+    "create_api_token",
     "delete_account",
     "demo_second_factor_code",
     "ensure_demo_accounts",
@@ -86,12 +107,14 @@ __all__ = [
     "requires_second_factor",
     "reset_code_days",
     "reset_second_factor",
+    "revoke_api_token",
     "roles",
     "set_reminders_opt_out",
     "update_profile",
     "user_has_role",
     "username_looks_taken",
     "username_skeleton",
+    "validate_api_token_name",
     "validate_profile",
     "validate_registration",
     "workplaces_for",

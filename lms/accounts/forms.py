@@ -268,6 +268,29 @@ class RedeemCodeForm(forms.Form):
         return cleaned
 
 
+class ApiTokenForm(forms.Form):
+    """A new personal API token: only its name, so the person can tell their tokens apart."""
+
+    name = forms.CharField(
+        label=_("Nombre del token"),
+        max_length=api.API_TOKEN_NAME_MAX_LENGTH,
+        help_text=_("Para reconocerlo después; por ejemplo: Aplicación del teléfono."),
+        error_messages={
+            "required": _(
+                "Escriba un nombre que le ayude a reconocerlo; por ejemplo: Aplicación del "
+                "teléfono."
+            ),
+            "max_length": _("El nombre tiene como máximo %(limit_value)d caracteres."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, data=None, **kwargs):
+        # Its own ids: it shares "Mi cuenta" with the profile form.
+        kwargs.setdefault("auto_id", "token_%s")
+        super().__init__(data, **kwargs)
+
+
 class DeleteAccountForm(forms.Form):
     password = _password_field(
         _("Su contraseña"),

@@ -261,3 +261,40 @@ class AccessRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("El registro de accesos no se borra.")
+
+
+class ApiToken(models.Model):
+    """A personal token with which an app of the person's (the offline app on their phone)
+    calls the API in their name: ``Authorization: Bearer aula_<prefix>_<secret>``.
+
+    Only the public ``prefix`` (to find the row) and a SHA-256 digest of the whole token are
+    stored; the token itself is shown once, when it is created (``api.create_api_token``).
+    Revoking sets ``revoked_at``: the row stays so that the person's data export and the
+    list of what used their account keep it, but it authenticates nothing any more.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        # Not "api_tokens": Wagtail's own (admin-issued) APIToken already takes that name.
+        related_name="personal_api_tokens",
+        verbose_name=_("usuario"),
+    )
+    name = models.CharField(_("nombre"), max_length=60)
+    prefix = models.CharField(_("prefijo"), max_length=16, unique=True, editable=False)
+    digest = models.CharField(_("huella (SHA-256)"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("creado"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("último uso"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revocado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("token para aplicaciones")
+        verbose_name_plural = _("tokens para aplicaciones")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -43,7 +43,8 @@ def export_personal_data(*, user: User) -> dict[str, Any]:
     """Everything Aula keeps about ``user``, as JSON-ready data for them to download.
 
     ``cuenta`` holds the account (never the password or its hash, nor the hashes of reset
-    codes), followed by one entry per app registered with ``register_personal_data``.
+    codes or of API tokens), followed by one entry per app registered with
+    ``register_personal_data``.
     """
     logins = AccessLog.objects.filter(username=user.get_username()).order_by("-attempt_time")
     data: dict[str, Any] = {
@@ -69,6 +70,16 @@ def export_personal_data(*, user: User) -> dict[str, Any]:
                     "anulado": _iso(reset_code.revoked_at),
                 }
                 for reset_code in user.reset_codes.all()
+            ],
+            # Never the token nor its digest.
+            "tokens_para_aplicaciones": [
+                {
+                    "nombre": token.name,
+                    "creado": _iso(token.created_at),
+                    "ultimo_uso": _iso(token.last_used_at),
+                    "revocado": _iso(token.revoked_at),
+                }
+                for token in user.personal_api_tokens.order_by("-created_at", "-id")
             ],
             "entradas_recientes": [
                 {

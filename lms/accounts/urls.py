@@ -33,6 +33,12 @@ urlpatterns = [
     ),
     path("codigo/", views.redeem_code, name="redeem_code"),
     path("mis-datos/", views.my_data, name="my_data"),
+    path("aplicaciones/", views.create_api_token, name="api_token_create"),
+    path(
+        "aplicaciones/<int:token_id>/revocar/",
+        views.revoke_api_token,
+        name="api_token_revoke",
+    ),
     path("eliminar/", views.delete_account, name="delete_account"),
     path("verificacion/", two_factor_views.verify, name="two_factor"),
     path("verificacion/configurar/", two_factor_views.setup, name="two_factor_setup"),

@@ -13,15 +13,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from lms.accounts import api, forms
@@ -171,6 +171,21 @@ def _second_factor_status(user) -> dict:
     }
 
 
+def _render_profile(request: HttpRequest, *, form=None, token_form=None) -> HttpResponse:
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form or forms.ProfileForm(user=request.user),
+            "workplaces": api.workplaces_for(request.user),
+            "second_factor": _second_factor_status(request.user),
+            "api_tokens": api.api_tokens_for(user=request.user),
+            "api_token_limit": api.MAX_ACTIVE_TOKENS,
+            "token_form": token_form or forms.ApiTokenForm(),
+        },
+    )
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -184,15 +199,40 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Guardamos sus cambios."))
             return redirect("accounts:profile")
-    return render(
+    return _render_profile(request, form=form)
+
+
+@login_required
+@never_cache
+@require_POST
+def create_api_token(request: HttpRequest) -> HttpResponse:
+    """A new personal API token, shown on the page this POST answers and never again (it is
+    not stored, and it never travels in an address)."""
+    form = forms.ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            created = api.create_api_token(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            forms.add_api_errors(form, error)
+        else:
+            return render(request, "accounts/api_token_created.html", {"created": created})
+    return _render_profile(request, token_form=form)
+
+
+@login_required
+@never_cache
+@require_POST
+def revoke_api_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Revoke one of the person's own tokens; anyone else's is a 404."""
+    revoked = api.revoke_api_token(user=request.user, token_id=token_id)
+    if revoked is None:
+        raise Http404
+    messages.success(
         request,
-        "accounts/profile.html",
-        {
-            "form": form,
-            "workplaces": api.workplaces_for(request.user),
-            "second_factor": _second_factor_status(request.user),
-        },
+        _("Revocamos el token «%(name)s». Desde ahora ninguna aplicación puede usarlo.")
+        % {"name": revoked.name},
     )
+    return redirect(reverse("accounts:profile") + "#aplicaciones")
 
 
 @login_required

@@ -70,8 +70,12 @@ def _filter_parameter(name: str, kind, description: str) -> OpenApiParameter:
 class EnrollmentRowsView(APIView):
     """Enrollments of the learners of the caller's sedes."""
 
-    # Token first, so an anonymous call gets 401 with a WWW-Authenticate header.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # Personal tokens first, so an anonymous call gets 401 with a WWW-Authenticate header.
+    authentication_classes = [
+        accounts_api.ApiTokenAuthentication,
+        TokenAuthentication,
+        SessionAuthentication,
+    ]
     permission_classes = [IsAuthenticated, HasSedesInScope]
     pagination_class = RowsPagination
 

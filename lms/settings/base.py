@@ -311,9 +311,13 @@ WAGTAILADMIN_RICH_TEXT_EDITORS = {
 
 # --- JSON API (Django REST framework, its OpenAPI schema) -----------------------------
 REST_FRAMEWORK = {
+    # Personal tokens from "Mi cuenta" first (``Authorization: Bearer aula_…``), so a call
+    # without credentials gets 401 with ``WWW-Authenticate: Bearer``; DRF tokens made
+    # earlier (``Authorization: Token …``) keep working; then the site's own session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "lms.accounts.api_tokens.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
