@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -9,7 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,7 +57,11 @@ def pinned_assessment(attempt: Attempt) -> AssessmentPage:
 
 
 def submit_attempt(
-    *, user: User, assessment: AssessmentPage, answers: dict[str, list[str]]
+    *,
+    user: User,
+    assessment: AssessmentPage,
+    answers: dict[str, list[str]],
+    attempt_id: uuid.UUID | None = None,
 ) -> Attempt:
     """Grade ``answers`` (by question block id) against the published assessment.
 
@@ -65,6 +70,12 @@ def submit_attempt(
     submissions at once cannot exceed it. Passing records a "passed" learning event, which
     completes the step and, for the final assessment, may complete the course. Announces
     ``attempt_graded`` once the transaction commits.
+
+    ``attempt_id`` is the id the quiz form was given when it was shown. The same form sent
+    again (a double tap, a resent form, also several at once) returns the attempt it
+    already made: no new attempt, nothing counted against the limit. An id that is
+    already someone else's (or of another assessment) is never revealed: the attempt gets
+    a new one. Without ``attempt_id`` every submission is a new attempt.
     """
     revision = assessment.live_revision
     if revision is None or not assessment.live:
@@ -78,6 +89,14 @@ def submit_attempt(
     now = timezone.now()
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+        if attempt_id is not None:
+            # Under the learner's lock: a repeat sent at the same time waits for the first
+            # and finds its attempt here.
+            earlier = Attempt.objects.filter(
+                uuid=attempt_id, user=user, assessment_id=assessment.pk
+            ).first()
+            if earlier is not None:
+                return earlier
         taken = Attempt.objects.filter(user=user, assessment_id=assessment.pk).count()
         if content.max_attempts and taken >= content.max_attempts:
             raise AttemptError(
@@ -87,7 +106,8 @@ def submit_attempt(
             )
         score, results = grade(content.questions, answers)
         passed = score >= content.pass_mark
-        attempt = Attempt.objects.create(
+        attempt = _create_attempt(
+            attempt_id,
             user=user,
             assessment_id=assessment.pk,
             course_id=course.pk if course else None,
@@ -123,6 +143,19 @@ def submit_attempt(
                 source="server",
             )
     return attempt
+
+
+def _create_attempt(attempt_id: uuid.UUID | None, **fields: object) -> Attempt:
+    """Create the attempt with the id its form carried; if another learner's attempt (or
+    one of another assessment) already has that id, with a new one instead."""
+    if attempt_id is not None:
+        try:
+            with transaction.atomic():  # a savepoint: the failed insert leaves the rest
+                return Attempt.objects.create(uuid=attempt_id, **fields)
+        except IntegrityError:
+            if not Attempt.objects.filter(uuid=attempt_id).exists():
+                raise  # pragma: no cover - not the id (the learner's lock keeps numbers apart)
+    return Attempt.objects.create(uuid=uuid.uuid4(), **fields)
 
 
 def attempts_for(*, user: User | AnonymousUser, assessment_id: int) -> list[Attempt]:

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -13,9 +15,19 @@ from lms.assessments.models import Attempt
 MAX_ANSWER_LENGTH = 200
 
 
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
+
+
 @require_POST
 @login_required
 def submit(request, page_id: int):
+    """The quiz form. It carries ``attempt_id`` (new each time the page is shown): sent
+    again, it leads to the attempt it already made. A form without a valid one (from a
+    page shown before it had it) makes a new attempt."""
     assessment = get_object_or_404(courses_models.AssessmentPage.objects.live(), pk=page_id)
     answers = {
         key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
@@ -23,7 +35,12 @@ def submit(request, page_id: int):
         if key.startswith("q-")
     }
     try:
-        attempt = api.submit_attempt(user=request.user, assessment=assessment, answers=answers)
+        attempt = api.submit_attempt(
+            user=request.user,
+            assessment=assessment,
+            answers=answers,
+            attempt_id=_uuid_or_none(request.POST.get("attempt_id")),
+        )
     except api.AttemptError as error:
         messages.error(request, error.message)
         return redirect(assessment.url)

@@ -110,7 +110,9 @@ def enroll(
     """Enroll ``user`` in ``course`` (self-enrollment, or by a coordinator ``by``), now or,
     for history brought from elsewhere (and demo data), at the earlier moment ``when``.
 
-    Idempotent: enrolling again returns the active enrollment. Raises EnrollmentError
+    Idempotent: enrolling again returns the active enrollment, also when the same
+    enrollment is sent several times at once (a double tap): the row is read again under
+    the course's lock, so the later ones find the first one's. Raises EnrollmentError
     (with a Spanish message) when the policy, the window or the capacity says no.
     """
     if not user.is_active:
@@ -119,6 +121,10 @@ def enroll(
     if existing and existing.is_active:
         return existing
     course = _lock_course(course.pk)
+    # Another request may have enrolled them while this one waited for the lock.
+    existing = Enrollment.objects.filter(user=user, course_id=course.pk).first()
+    if existing and existing.is_active:
+        return existing
     if not course.live:
         raise EnrollmentError("not_live", _("Este curso no está publicado."))
     _check_open(course, by_staff=by is not None and by.has_perm("courses.edit_any_course"))
@@ -140,7 +146,11 @@ def enroll(
 
 @transaction.atomic
 def withdraw(*, user: User, course: courses_models.CoursePage) -> Enrollment | None:
-    """Withdraw from a course. Progress is kept: enrolling again picks up where they were."""
+    """Withdraw from a course. Progress is kept: enrolling again picks up where they were.
+
+    Returns the enrollment it ended, or None if there was no active one (never enrolled,
+    or already withdrawn: a repeated request changes nothing). The row lock makes
+    requests sent at once end it once."""
     enrollment = (
         Enrollment.objects.select_for_update()
         .filter(user=user, course_id=course.pk, withdrawn_at__isnull=True)

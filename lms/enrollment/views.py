@@ -18,6 +18,16 @@ def _live_course(course_id: int):
     return get_object_or_404(courses_models.CoursePage.objects.live(), pk=course_id)
 
 
+def _success_once(request, text: str) -> None:
+    """``messages.success``, unless the same message is already waiting to be shown: a
+    double tap (or a form the browser sent again) answers the same, and says it once."""
+    storage = messages.get_messages(request)
+    waiting = [str(message) for message in storage]
+    storage.used = False  # only looked at: they are still to be shown
+    if text not in waiting:
+        messages.success(request, text)
+
+
 @require_POST
 @login_required
 def enroll(request, course_id: int):
@@ -27,7 +37,8 @@ def enroll(request, course_id: int):
     except api.EnrollmentError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
+        # Also when they already were (a repeated post): the same answer as the first time.
+        _success_once(
             request, _("Ya está inscrito en «%(course)s». ¡Bienvenido!") % {"course": course.title}
         )
     return redirect(course.url)
@@ -37,8 +48,17 @@ def enroll(request, course_id: int):
 @login_required
 def withdraw(request, course_id: int):
     course = _live_course(course_id)
-    if api.withdraw(user=request.user, course=course):
-        messages.success(
+    withdrawn = api.withdraw(user=request.user, course=course) or next(
+        # Already withdrawn (a repeated post): the same answer as the first time.
+        (
+            enrollment
+            for enrollment in api.enrollments_for(user=request.user, include_withdrawn=True)
+            if enrollment.course_id == course.pk and not enrollment.is_active
+        ),
+        None,
+    )
+    if withdrawn:
+        _success_once(
             request,
             _("Se dio de baja de «%(course)s». Su avance se guarda por si regresa.")
             % {"course": course.title},
@@ -73,7 +93,8 @@ def join_grupo(request):
         except api.EnrollmentError as error:
             form.add_error("code", error.message)
         else:
-            messages.success(
+            # Also when they already were (a repeated post): the same answer, said once.
+            _success_once(
                 request,
                 _("Ya es parte del grupo «%(grupo)s» de %(sede)s.")
                 % {"grupo": grupo.name, "sede": grupo.sede.name},

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -9,6 +11,13 @@ from django.views.decorators.http import require_POST
 from courses import api as courses_api
 from lms.enrollment import api as enrollment_api
 from lms.progress import api, selectors
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
 
 
 @login_required
@@ -29,14 +38,24 @@ def my_courses(request):
 @require_POST
 @login_required
 def complete_lesson(request, page_id: int):
-    """The "Marcar como terminada" button: works without JavaScript."""
+    """The "Marcar como terminada" button: works without JavaScript.
+
+    The form carries the id of the event (``event_id``, new each time the page is shown),
+    so the same form posted again (a double tap, a resent form) or sent by the offline
+    queue is one event. A form without a valid one (from a page shown before it had it)
+    gets a new id."""
     steps = courses_api.step_courses(page_ids=[page_id])
     if page_id not in steps or steps[page_id][1] != "lesson":
         raise Http404
     course_id = steps[page_id][0]
     if not enrollment_api.is_enrolled(user=request.user, course_id=course_id):
         raise Http404
-    batch = api.record_server_event(user=request.user, verb=api.Verb.COMPLETED, page_id=page_id)
+    batch = api.record_server_event(
+        user=request.user,
+        verb=api.Verb.COMPLETED,
+        page_id=page_id,
+        event_id=_uuid_or_none(request.POST.get("event_id")),
+    )
     if batch.completed_course_ids:
         messages.success(request, _("¡Felicidades! Concluyó el curso."))
         return redirect("progress:my_courses")

@@ -1,3 +1,5 @@
+import uuid
+
 from django import template
 
 from lms.assessments import api
@@ -17,4 +19,7 @@ def assessment_state(context, page):
         "best": max((a.score for a in attempts), default=None),
         "passed": any(a.passed for a in attempts),
         "can_submit": user.is_authenticated and (remaining is None or remaining > 0),
+        # The id of the attempt the form makes, new each time the page is shown: the form
+        # sent twice makes one attempt.
+        "attempt_id": uuid.uuid4(),
     }
