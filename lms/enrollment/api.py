@@ -30,6 +30,7 @@ from lms.enrollment.bulk import mark_failed as mark_bulk_import_failed
 from lms.enrollment.bulk import send_welcome_email
 from lms.enrollment.models import SedeKind
 from lms.enrollment.selectors import (
+    active_course_ids,
     can_view_course_content,
     closed_reason,
     coordinates_a_sede,
@@ -66,6 +67,7 @@ __all__ = [
     "STAFF_CANNOT_JOIN",
     "EnrollmentError",
     "SedeKind",
+    "active_course_ids",
     "add_learners_to_grupo",
     "add_to_grupo",
     "apply_queued_bulk_import",

@@ -77,6 +77,15 @@ def enrolled_course_ids(*, user_id: int, course_ids: Iterable[int]) -> set[int]:
     )
 
 
+def active_course_ids(*, user_id: int) -> set[int]:
+    """The courses the learner is enrolled in now (not withdrawn)."""
+    return set(
+        Enrollment.objects.filter(user_id=user_id, withdrawn_at__isnull=True).values_list(
+            "course_id", flat=True
+        )
+    )
+
+
 def can_view_course_content(*, user: User | AnonymousUser, course_id: int) -> bool:
     """Lessons, assessments and their files: enrolled learners and course staff only."""
     if not user.is_authenticated:

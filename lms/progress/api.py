@@ -8,14 +8,16 @@ app's models through ``lms.progress.read_models``.
 
 from __future__ import annotations
 
-from lms.progress.derived import HEARTBEAT_MAX_SECONDS, rebuild_progress
+from lms.progress.derived import HEARTBEAT_MAX_SECONDS, lock_learner, rebuild_progress
 from lms.progress.events import (
     CLIENT_VERBS,
     MAX_BATCH,
     MAX_RESULT_BYTES,
     BatchResult,
     ItemResult,
+    queue_key,
     record_events,
+    record_parsed,
     record_server_event,
 )
 from lms.progress.models import Verb
@@ -39,8 +41,11 @@ __all__ = [
     "export_personal_data",
     "lesson_completed",
     "lesson_status_for",
+    "lock_learner",
+    "queue_key",
     "rebuild_progress",
     "record_events",
+    "record_parsed",
     "record_server_event",
     "resume_step",
 ]

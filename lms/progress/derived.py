@@ -14,7 +14,9 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from courses import api as courses_api
@@ -29,10 +31,21 @@ from lms.progress.models import (
 )
 from lms.progress.signals import lesson_completed
 
-# A heartbeat counts at most this many seconds, and one per minute of the client's clock:
-# a tab left open (or a client that repeats itself) cannot inflate time on task.
+# A heartbeat says "the learner studied for ``duration`` seconds up to ``timestamp``" (the
+# client sends one every 30 s while the page is visible and the learner active). Time on
+# task is the length of the union of those intervals, each at most this long: a repeated
+# or overlapping heartbeat adds nothing, and a tab left open cannot count more than the
+# wall-clock time the client says was active.
 HEARTBEAT_MAX_SECONDS = 60
 COMPLETING_VERBS = {Verb.COMPLETED, Verb.PASSED}
+_LESSON_FIELDS = (
+    "page_id",
+    "course_id",
+    "status",
+    "completed_at",
+    "last_activity_at",
+    "time_spent_seconds",
+)
 
 
 def record_days(*, user_id: int, events: Iterable[LearningEvent]) -> None:
@@ -49,25 +62,47 @@ def record_days(*, user_id: int, events: Iterable[LearningEvent]) -> None:
 
 
 def _heartbeat_seconds(heartbeats: list[tuple[datetime, Any]]) -> int:
-    by_minute: dict[datetime, float] = {}
+    intervals = []
     for timestamp, duration in heartbeats:
-        minute = timestamp.replace(second=0, microsecond=0)
         seconds = min(float(duration or 0), HEARTBEAT_MAX_SECONDS)
-        by_minute[minute] = max(by_minute.get(minute, 0.0), seconds)
-    return round(sum(by_minute.values()))
+        if seconds > 0:
+            end = timestamp.timestamp()
+            intervals.append((end - seconds, end))
+    intervals.sort()
+    total, covered_to = 0.0, float("-inf")
+    for start, end in intervals:
+        if end <= covered_to:
+            continue
+        total += end - max(start, covered_to)
+        covered_to = end
+    return round(total)
 
 
 def recompute(
-    *, user_id: int, page_ids: set[int], course_ids: set[int], announce: bool = True
+    *,
+    user_id: int,
+    page_ids: set[int],
+    course_ids: set[int],
+    announce: bool = True,
+    structure: dict[int, courses_api.CourseSteps] | None = None,
 ) -> list[int]:
     """Rebuild the learner's rows for these pages and courses from the log. Returns the
     courses whose completion rule held for the first time. With ``announce``, steps that
-    became completed are announced (``lesson_completed``) once the transaction commits."""
-    already_completed = set(
-        LessonProgress.objects.filter(
-            user_id=user_id, page_id__in=page_ids, status=ProgressStatus.COMPLETED
-        ).values_list("page_id", flat=True)
-    )
+    became completed are announced (``lesson_completed``) once the transaction commits.
+    ``structure`` is the courses' steps when the caller has read them already."""
+    # The learner's rows for these pages and courses as they are: what was completed
+    # already, and (updated below) what course progress is computed from.
+    lessons = {
+        row["page_id"]: row
+        for row in LessonProgress.objects.filter(
+            Q(page_id__in=page_ids) | Q(course_id__in=course_ids), user_id=user_id
+        ).values(*_LESSON_FIELDS)
+    }
+    already_completed = {
+        page_id
+        for page_id, row in lessons.items()
+        if page_id in page_ids and row["status"] == ProgressStatus.COMPLETED
+    }
     events = defaultdict(list)
     for event in LearningEvent.objects.filter(user_id=user_id, object_id__in=page_ids).values_list(
         "object_id", "course_id", "verb", "client_timestamp", "result"
@@ -109,6 +144,8 @@ def recompute(
             "course_id",
         ],
     )
+    for row in rows:
+        lessons[row.page_id] = {name: getattr(row, name) for name in _LESSON_FIELDS}
     if announce:
         for row in rows:
             if row.status == ProgressStatus.COMPLETED and row.page_id not in already_completed:
@@ -122,16 +159,23 @@ def recompute(
                         completed_at=row.completed_at,
                     )
                 )
-    return _recompute_courses(user_id=user_id, course_ids=course_ids)
+    by_course = defaultdict(list)
+    for row in lessons.values():
+        by_course[row["course_id"]].append(row)
+    return _recompute_courses(
+        user_id=user_id, course_ids=course_ids, structure=structure, lessons=by_course
+    )
 
 
-def _recompute_courses(*, user_id: int, course_ids: set[int]) -> list[int]:
-    structure = courses_api.course_steps(course_ids=course_ids)
-    lessons = defaultdict(list)
-    for row in LessonProgress.objects.filter(user_id=user_id, course_id__in=course_ids).values(
-        "page_id", "course_id", "status", "completed_at", "last_activity_at", "time_spent_seconds"
-    ):
-        lessons[row["course_id"]].append(row)
+def _recompute_courses(
+    *,
+    user_id: int,
+    course_ids: set[int],
+    structure: dict[int, courses_api.CourseSteps] | None,
+    lessons: dict[int, list[dict[str, Any]]],
+) -> list[int]:
+    if structure is None or not course_ids <= structure.keys():
+        structure = courses_api.course_steps(course_ids=course_ids)
     rows, newly_completed = [], []
     for course_id in course_ids:
         steps = structure.get(course_id)
@@ -182,34 +226,43 @@ def _recompute_courses(*, user_id: int, course_ids: set[int]) -> list[int]:
     return newly_completed
 
 
-@transaction.atomic
+def lock_learner(user_id: int) -> None:
+    """Serialise everything that rewrites one learner's progress (ingestion, rebuild):
+    a row lock on the learner, held until the caller's transaction ends. Other learners
+    never wait."""
+    list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
+
+
 def rebuild_progress(*, user_id: int | None = None) -> int:
     """Rebuild derived progress from the event log (all learners, or one). Returns how
-    many learners were rebuilt. Safe to run at any time; used after a course's required
-    lessons change."""
+    many learners were rebuilt. Safe to run at any time, also while learners study: each
+    learner is rebuilt in a transaction of its own under the same lock as ingestion, so a
+    batch arriving meanwhile waits and then applies on top. Used after a course's
+    required lessons change."""
     events = LearningEvent.objects.all()
     if user_id is not None:
         events = events.filter(user_id=user_id)
-    # Per learner: the pages, the courses and the (course, local day) pairs of their events.
-    pairs: defaultdict[int, tuple[set[int], set[int], set[tuple[int, date]]]] = defaultdict(
-        lambda: (set(), set(), set())
-    )
-    for uid, page_id, course_id, timestamp in events.values_list(
-        "user_id", "object_id", "course_id", "client_timestamp"
+    learners = sorted(set(events.values_list("user_id", flat=True)))
+    for uid in learners:
+        with transaction.atomic():
+            lock_learner(uid)
+            _rebuild_learner(uid)
+    return len(learners)
+
+
+def _rebuild_learner(user_id: int) -> None:
+    page_ids: set[int] = set()
+    course_ids: set[int] = set()
+    studied: set[tuple[int, date]] = set()
+    for page_id, course_id, timestamp in LearningEvent.objects.filter(user_id=user_id).values_list(
+        "object_id", "course_id", "client_timestamp"
     ):
-        pairs[uid][0].add(page_id)
-        pairs[uid][1].add(course_id)
-        pairs[uid][2].add(
-            (course_id, timezone.localdate(timestamp, timezone.get_default_timezone()))
-        )
-    days = DailyActivity.objects.all()
-    if user_id is not None:
-        days = days.filter(user_id=user_id)
-    days.delete()
-    for uid, (page_ids, course_ids, studied) in pairs.items():
-        # A rebuild announces nothing: what it finds completed was announced when it happened.
-        recompute(user_id=uid, page_ids=page_ids, course_ids=course_ids, announce=False)
-        DailyActivity.objects.bulk_create(
-            [DailyActivity(user_id=uid, course_id=c, day=d) for c, d in sorted(studied)]
-        )
-    return len(pairs)
+        page_ids.add(page_id)
+        course_ids.add(course_id)
+        studied.add((course_id, timezone.localdate(timestamp, timezone.get_default_timezone())))
+    DailyActivity.objects.filter(user_id=user_id).delete()
+    # A rebuild announces nothing: what it finds completed was announced when it happened.
+    recompute(user_id=user_id, page_ids=page_ids, course_ids=course_ids, announce=False)
+    DailyActivity.objects.bulk_create(
+        [DailyActivity(user_id=user_id, course_id=c, day=d) for c, d in sorted(studied)]
+    )

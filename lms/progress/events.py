@@ -9,38 +9,44 @@ learner, so concurrent batches never lose an update.
 
 from __future__ import annotations
 
-import json
 import uuid as uuid_module
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from courses import api as courses_api
 from lms.enrollment import api as enrollment_api
-from lms.progress.derived import recompute, record_days
+from lms.progress.derived import lock_learner, recompute, record_days
 from lms.progress.models import LearningEvent, Verb
+from lms.progress.serializers import (
+    CLIENT_VERBS,
+    MAX_BATCH,
+    MAX_RESULT_BYTES,
+    NewEvent,
+    ParsedItem,
+    parse_events,
+)
 
 if TYPE_CHECKING:
     from lms.accounts.read_models import User
 
-# Verbs a client may send. Passing or failing an assessment is decided by the server.
-CLIENT_VERBS = {Verb.STARTED, Verb.PROGRESSED, Verb.COMPLETED}
-MAX_BATCH = 500
-MAX_RESULT_BYTES = 2048
+__all__ = ["CLIENT_VERBS", "MAX_BATCH", "MAX_RESULT_BYTES"]
+
+# After correcting the phone's clock, an event may still be a little ahead of the server.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Nothing happened on Aula before this, whatever a phone whose clock reset says.
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @dataclass
 class ItemResult:
     id: object  # the client's own "id", echoed back as it came
-    status: str  # "accepted", "duplicate" or "rejected"
+    status: str  # "accepted", "duplicate", "rejected" or "retry"
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -63,118 +69,104 @@ def _error(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
 
 
-@dataclass
-class _Valid:
-    index: int
-    uuid: uuid_module.UUID
-    verb: str
-    object_id: int
-    timestamp: datetime
-    result: dict[str, Any]
-
-
-def _parse(
-    item: object, now: datetime, *, client: bool
-) -> tuple[_Valid | None, list[dict[str, str]]]:
-    """Check the shape of one item. Page and enrollment checks come after, in bulk."""
-    if not isinstance(item, dict):
-        return None, [_error("invalid_item", _("Cada evento debe ser un objeto JSON."))]
-    errors = []
-    try:
-        event_uuid = uuid_module.UUID(str(item.get("id", "")))
-    except ValueError:
-        event_uuid = None
-        errors.append(_error("invalid_uuid", _("«id» debe ser un UUID generado por el cliente.")))
-    verb = item.get("verb")
-    allowed = CLIENT_VERBS if client else set(Verb.values)
-    if verb not in allowed:
-        errors.append(
-            _error(
-                "invalid_verb",
-                _("Verbo no válido. Use uno de: %(verbs)s.")
-                % {"verbs": ", ".join(sorted(allowed))},
-            )
-        )
-    obj = item.get("object")
-    object_id = obj.get("id") if isinstance(obj, dict) else obj
-    if isinstance(object_id, str) and object_id.isdigit():
-        object_id = int(object_id)
-    if not isinstance(object_id, int) or isinstance(object_id, bool) or object_id <= 0:
-        object_id = None
-        errors.append(_error("invalid_object", _("«object.id» debe ser el número de una lección.")))
-    raw_time = item.get("timestamp")
-    timestamp = parse_datetime(raw_time) if isinstance(raw_time, str) else None
-    if timestamp is None:
-        errors.append(
-            _error(
-                "invalid_timestamp", _("«timestamp» debe ser una fecha ISO 8601 con zona horaria.")
-            )
-        )
-    else:
-        if timezone.is_naive(timestamp):
-            timestamp = timezone.make_aware(timestamp, UTC)
-        if timestamp > now + FUTURE_TOLERANCE:
-            errors.append(
-                _error(
-                    "future_timestamp",
-                    _("La fecha del evento está en el futuro; revise el reloj del teléfono."),
-                )
-            )
-    result = item.get("result", {})
-    if result is None:
-        result = {}
-    if not isinstance(result, dict):
-        errors.append(_error("invalid_result", _("«result» debe ser un objeto JSON.")))
-    elif len(json.dumps(result, separators=(",", ":"))) > MAX_RESULT_BYTES:
-        errors.append(
-            _error(
-                "payload_too_large",
-                _("«result» es demasiado grande (máximo %(n)d bytes).") % {"n": MAX_RESULT_BYTES},
-            )
-        )
-    elif "duration" in result and (
-        isinstance(result["duration"], bool)
-        or not isinstance(result["duration"], int | float)
-        or result["duration"] < 0
-    ):
-        errors.append(
-            _error("invalid_duration", _("«result.duration» debe ser un número de segundos."))
-        )
-    # Each of these is None only where an error was added above; naming them narrows the types.
-    if errors or event_uuid is None or verb is None or object_id is None or timestamp is None:
-        return None, errors
-    return _Valid(0, event_uuid, verb, object_id, timestamp, result), []
+def queue_key(*, user_id: int) -> str:
+    """The name of a learner's offline queue on a shared phone, and what a batch says in
+    ``learner``: the server refuses a batch whose key is not the signed-in learner's."""
+    return f"u{user_id}"
 
 
 def record_events(
     *,
     user: User,
     items: Sequence[object],
+    sent_at: datetime | None = None,
     source: str = "api",
-    client: bool = True,
     now: datetime | None = None,
 ) -> BatchResult:
-    """Store a batch of one learner's events and update their progress. Per-item results:
-    bad items are rejected with specific errors and never block the good ones."""
-    now = now or timezone.now()
-    results: list[ItemResult] = []
-    valid: list[_Valid] = []
-    for index, item in enumerate(items):
-        item_id = item.get("id") if isinstance(item, dict) else None
-        parsed, errors = _parse(item, now, client=client)
-        results.append(ItemResult(item_id, "rejected" if errors else "pending", errors))
-        if parsed:
-            parsed.index = index
-            valid.append(parsed)
-
-    pages = courses_api.step_courses(page_ids={v.object_id for v in valid})
-    enrolled = enrollment_api.enrolled_course_ids(
-        user_id=user.pk, course_ids={course for course, _kind in pages.values()}
+    """Validate a batch of raw items from a client (``serializers``) and record it."""
+    return record_parsed(
+        user=user, items=parse_events(list(items)), sent_at=sent_at, source=source, now=now
     )
-    accepted: list[tuple[_Valid, int]] = []
+
+
+def _corrected(
+    event: NewEvent, skew: timedelta, now: datetime
+) -> tuple[datetime | None, dict[str, str] | None]:
+    """The event's time on the server's clock, or why it is impossible even so."""
+    try:
+        when = event.timestamp + skew
+    except OverflowError:
+        when = None
+    if when is None or when < EPOCH:
+        return None, _error(
+            "impossible_timestamp",
+            _(
+                "La fecha del evento es imposible, aun corrigiendo el reloj del teléfono. "
+                "Revise la fecha del teléfono; se volverá a enviar."
+            ),
+        )
+    if when > now + FUTURE_TOLERANCE:
+        return None, _error(
+            "future_timestamp",
+            _(
+                "La fecha del evento está en el futuro, aun corrigiendo el reloj del teléfono. "
+                "Revise la fecha del teléfono; se volverá a enviar."
+            ),
+        )
+    return when, None
+
+
+def record_parsed(
+    *,
+    user: User,
+    items: Sequence[ParsedItem],
+    sent_at: datetime | None = None,
+    source: str = "api",
+    now: datetime | None = None,
+    client: bool = True,
+) -> BatchResult:
+    """Store a batch of one learner's validated items and update their progress.
+
+    Per-item results: bad items are rejected with specific errors and never block the
+    good ones. ``sent_at`` is the phone's clock when it sent the batch: the difference
+    with the server's clock corrects every event of the batch (a phone an hour fast or a
+    day slow still records at the right time). An event whose time is impossible even
+    then is answered ``retry``: the client keeps it and sends it again later.
+    """
+    now = now or timezone.now()
+    skew = (now - sent_at) if sent_at is not None else timedelta(0)
+    results: list[ItemResult] = []
+    valid: list[tuple[int, NewEvent, datetime]] = []
+    for index, item in enumerate(items):
+        if item.event is None:
+            results.append(ItemResult(item.echo, "rejected", list(item.errors)))
+            continue
+        when: datetime | None = item.event.timestamp  # the server's own clock
+        problem = None
+        if client:
+            when, problem = _corrected(item.event, skew, now)
+        if problem or when is None:
+            results.append(ItemResult(item.echo, "retry", [problem] if problem else []))
+            continue
+        results.append(ItemResult(item.echo, "pending"))
+        valid.append((index, item.event, when))
+
+    # The steps of the learner's courses, read once for the whole batch (and reused to
+    # recompute course progress); pages outside them are unknown or not the learner's.
+    enrolled = enrollment_api.active_course_ids(user_id=user.pk) if valid else set()
+    structure = courses_api.course_steps(course_ids=enrolled) if enrolled else {}
+    pages = {
+        step.page_id: (course_id, step.kind)
+        for course_id, steps in structure.items()
+        for step in steps.steps
+    }
+    outside = {event.object_id for _i, event, _w in valid} - pages.keys()
+    if outside:
+        pages.update(courses_api.step_courses(page_ids=outside))
+    accepted: list[tuple[int, NewEvent, datetime, int]] = []
     seen: set[uuid_module.UUID] = set()
-    for event in valid:
-        result = results[event.index]
+    for index, event, when in valid:
+        result = results[index]
         if event.object_id not in pages:
             result.status = "rejected"
             result.errors.append(
@@ -198,24 +190,26 @@ def record_events(
             result.status = "duplicate"
             continue
         seen.add(event.uuid)
-        accepted.append((event, course_id))
+        accepted.append((index, event, when, course_id))
 
     completed: list[int] = []
     if accepted:
         with transaction.atomic():
             # One learner's batches wait for each other; other learners' do not.
-            get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+            lock_learner(user.pk)
+            # Event ids are the learner's own: the same UUID from someone else is another
+            # event, and nothing here tells one learner about another's events.
             known = set(
-                LearningEvent.objects.filter(uuid__in=[e.uuid for e, _c in accepted]).values_list(
-                    "uuid", flat=True
-                )
+                LearningEvent.objects.filter(
+                    user_id=user.pk, uuid__in=[event.uuid for _i, event, _w, _c in accepted]
+                ).values_list("uuid", flat=True)
             )
             new_rows = []
-            for event, course_id in accepted:
+            for index, event, when, course_id in accepted:
                 if event.uuid in known:
-                    results[event.index].status = "duplicate"
+                    results[index].status = "duplicate"
                     continue
-                results[event.index].status = "accepted"
+                results[index].status = "accepted"
                 new_rows.append(
                     LearningEvent(
                         uuid=event.uuid,
@@ -224,7 +218,8 @@ def record_events(
                         object_id=event.object_id,
                         course_id=course_id,
                         result=event.result,
-                        client_timestamp=event.timestamp,
+                        client_timestamp=when,
+                        clock_correction=when - event.timestamp,
                         received_at=now,
                         source=source,
                     )
@@ -236,6 +231,7 @@ def record_events(
                     user_id=user.pk,
                     page_ids={row.object_id for row in new_rows},
                     course_ids={row.course_id for row in new_rows},
+                    structure=structure,
                 )
     for result in results:
         if result.status == "pending":  # pragma: no cover - every path sets a status
@@ -251,14 +247,22 @@ def record_server_event(
     result: dict[str, object] | None = None,
     when: datetime | None = None,
     source: str = "web",
+    event_id: uuid_module.UUID | None = None,
 ) -> BatchResult:
-    """Record an event the server itself witnessed (a form post, a graded attempt)."""
+    """Record an event the server itself witnessed (a form post, a graded attempt).
+    ``event_id``, when the form carried one, makes a repeated post a duplicate."""
     when = when or timezone.now()
-    item = {
-        "id": str(uuid_module.uuid4()),
-        "verb": verb,
-        "object": {"id": page_id},
-        "timestamp": when.isoformat(),
-        "result": result or {},
-    }
-    return record_events(user=user, items=[item], source=source, client=False, now=when)
+    event = NewEvent(
+        uuid=event_id or uuid_module.uuid4(),
+        verb=verb,
+        object_id=page_id,
+        timestamp=when,
+        result=dict(result or {}),
+    )
+    return record_parsed(
+        user=user,
+        items=[ParsedItem(str(event.uuid), event=event)],
+        source=source,
+        now=when,
+        client=False,
+    )

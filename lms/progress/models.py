@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -20,11 +22,16 @@ class LearningEvent(models.Model):
     Append-only: the source of truth for progress. Never updated or deleted except with
     the learner's account. Derived tables (``LessonProgress``, ``CourseProgress``) can be
     rebuilt from these rows at any time.
+
+    ``uuid`` is unique per learner: the same id sent by two learners is two events, and
+    neither learns anything about the other's. ``client_timestamp`` is on the server's
+    clock: the phone's time plus ``clock_correction`` (how far the phone's clock was off
+    when it sent the batch).
     """
 
     SCHEMA_VERSION = 1
 
-    uuid = models.UUIDField(unique=True)
+    uuid = models.UUIDField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learning_events"
     )
@@ -34,6 +41,7 @@ class LearningEvent(models.Model):
     course_id = models.PositiveIntegerField()
     result = models.JSONField(default=dict, blank=True)
     client_timestamp = models.DateTimeField()
+    clock_correction = models.DurationField(default=timedelta(0))
     received_at = models.DateTimeField(default=timezone.now)
     source = models.CharField(max_length=8, default="api")
     schema_version = models.PositiveSmallIntegerField(default=SCHEMA_VERSION)
@@ -42,6 +50,9 @@ class LearningEvent(models.Model):
         verbose_name = _("evento de aprendizaje")
         verbose_name_plural = _("eventos de aprendizaje")
         indexes = [models.Index(fields=["user", "object_id"], name="event_user_object")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "uuid"], name="learningevent_user_uuid")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.verb} {self.object_id}"

@@ -151,23 +151,39 @@ class TestTimeOnTask:
         api.record_events(user=enrolled, items=[event(page, "progressed", duration=8 * 3600)])
         assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 60
 
-    def test_one_heartbeat_per_minute_counts(self, enrolled, page):
+    def test_ten_minutes_of_heartbeats_every_30_s_is_600_s(self, enrolled, page):
+        """The client's rhythm (a 30 s heartbeat while active) and the server's accounting
+        agree: this used to count 300 s (one heartbeat per clock minute)."""
         items = [
             event(page, "progressed", at=T0 + timedelta(seconds=s), duration=30)
-            for s in range(0, 60, 5)
+            for s in range(30, 601, 30)
         ]
         api.record_events(user=enrolled, items=items)
-        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 30
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 600
+
+    def test_repeated_or_overlapping_heartbeats_add_nothing(self, enrolled, page):
+        """A client that re-sends a heartbeat under a new id, or sends them too often,
+        cannot count the same seconds twice: time is the union of the intervals."""
+        again = [event(page, "progressed", at=T0, duration=30) for _ in range(5)]
+        every_5_s = [
+            event(page, "progressed", at=T0 + timedelta(seconds=s), duration=30)
+            for s in range(5, 60, 5)
+        ]
+        api.record_events(user=enrolled, items=again + every_5_s)
+        # [T0 - 30 s, T0 + 55 s]
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 85
 
     def test_a_tab_open_all_night_is_not_eight_hours(self, enrolled, page):
-        """Eight hours of a client that keeps sending: capped at one minute per minute of
-        wall clock; the client itself stops when the learner is idle (progress.js)."""
+        """A client that keeps sending hour-long heartbeats every 10 s for 10 minutes: each
+        counts at most a minute and never more than the wall clock they cover; the client
+        itself stops when the learner is idle (progress.js, tests/test_offline_client.py)."""
         items = [
             event(page, "progressed", at=T0 + timedelta(seconds=s), duration=3600)
             for s in range(0, 600, 10)
         ]
         api.record_events(user=enrolled, items=items)
-        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 600
+        # [T0 - 60 s, T0 + 590 s]
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 650
 
 
 class TestMarkAsDone:
@@ -372,3 +388,101 @@ def test_concurrent_overlapping_batches(committed):
     assert sum(p.time_spent_seconds for p in progress) == 40 * 30
     assert all(p.status == "completed" for p in progress)
     assert CourseProgress.objects.get(user=user).time_spent_seconds == 40 * 30
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL; SQLite serialises them",
+)
+def test_rebuild_while_learners_study_equals_a_fresh_rebuild(committed):
+    """Rebuilding takes the same per-learner lock as ingestion: rebuilds running while
+    three learners' batches arrive never overwrite newer progress with older, so the
+    derived tables end equal to a rebuild from scratch."""
+    course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    pages = [
+        LessonPage.objects.get(pk=s.page_id)
+        for s in courses_api.course_steps(course_ids=[course.pk])[course.pk].steps
+        if s.kind == "lesson"
+    ]
+    learners = []
+    for i in range(3):
+        user = get_user_model().objects.create_user(username=f"reconstruye-{i}")
+        committed.append(user)
+        enrollment_api.enroll(user=user, course=course)
+        learners.append(user)
+    work = []
+    for user in learners:
+        events = [
+            event(
+                pages[i % len(pages)],
+                "progressed",
+                T0 + timedelta(minutes=i, days=i % 3),
+                duration=30,
+            )
+            for i in range(36)
+        ] + [event(p, "completed", T0 + timedelta(hours=5)) for p in pages[::2]]
+        work += [("ingest", user, events[i : i + 6]) for i in range(0, len(events), 6)]
+    work += [("rebuild", None, None)] * 8
+
+    def run(job):
+        kind, user, batch = job
+        if kind == "ingest":
+            api.record_events(user=user, items=batch)
+        else:
+            api.rebuild_progress()
+
+    in_threads(run, work)
+    during = [_state(user) for user in learners]
+    for user in learners:
+        assert api.rebuild_progress(user_id=user.pk) == 1
+    assert [_state(user) for user in learners] == during
+    assert all(LessonProgress.objects.filter(user=user).exists() for user in learners)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL; SQLite serialises them",
+)
+def test_a_batch_during_a_rebuild_waits_and_counts(committed, monkeypatch):
+    """The race the lock closes, made certain: the rebuild has read the log and is still
+    computing when a new heartbeat arrives. Without the lock the rebuild would then write
+    its older figures over the new ones; with it the batch waits and applies on top."""
+    import threading
+    import time
+
+    from lms.progress import derived
+
+    course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    page = lesson("que-es-una-fraccion")
+    user = get_user_model().objects.create_user(username="reconstruye-lento")
+    committed.append(user)
+    enrollment_api.enroll(user=user, course=course)
+    api.record_events(user=user, items=[event(page, "progressed", T0, duration=30)])
+    computing, real = threading.Event(), derived._heartbeat_seconds
+
+    def slow(heartbeats):
+        if threading.current_thread().name == "rebuild":
+            computing.set()
+            time.sleep(1.5)
+        return real(heartbeats)
+
+    monkeypatch.setattr(derived, "_heartbeat_seconds", slow)
+    name = connection.settings_dict["NAME"]
+
+    def rebuild():
+        from django.db import connections
+
+        connections["default"].settings_dict["NAME"] = name
+        try:
+            api.rebuild_progress(user_id=user.pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=rebuild, name="rebuild")
+    thread.start()
+    assert computing.wait(10)
+    api.record_events(
+        user=user, items=[event(page, "progressed", T0 + timedelta(days=2), duration=30)]
+    )
+    thread.join()
+    assert LessonProgress.objects.get(user=user, page_id=page.pk).time_spent_seconds == 60
