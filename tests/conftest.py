@@ -79,6 +79,23 @@ def _staff_sessions_passed_the_second_step(request, monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, one per test module (``tests.browser``)."""
+    from tests import browser as browser_helpers
+
+    with browser_helpers.launched() as launched:
+        yield launched
+
+
+@pytest.fixture
+def phone(browser, client):
+    """A 360 px phone page whose requests Django's ``client`` answers (``tests.browser``)."""
+    from tests import browser as browser_helpers
+
+    yield from browser_helpers.open_phone(browser, client)
+
+
 @pytest.fixture
 def catalog(db):
     return CatalogPage.objects.get()

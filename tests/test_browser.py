@@ -2,104 +2,13 @@
 
 No live server: Chromium's requests to http://testserver/ are answered by Django's test
 client inside the test's transaction; any request elsewhere is a third-party request,
-recorded and refused.
+recorded and refused (the ``browser`` and ``phone`` fixtures: tests/browser.py).
 """
 
-import contextvars
-import os
-import shutil
-from pathlib import Path
-
-import pytest
-from django.conf import settings
-from django.db import connections
-
 from courses.models import CoursePage, LessonPage, Module
-from tests.conftest import CI
+from tests.browser import requires_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not CI,
-    reason="Chromium is not installed (apt-get install chromium)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API keeps an event loop running in this thread; Django's ORM calls
-    # made meanwhile (test set-up, the request handler below) are still synchronous.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-        # Tests ran with Playwright's loop alive, in a context of their own: close the
-        # database connections opened there, or they outlive the test database.
-        connections.close_all()
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def phone(browser, client):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="es-MX")
-    page = context.new_page()
-    page.external = []
-    # Route handlers run in Playwright's greenlet, whose context variables differ from the
-    # test's; Django keeps its database connection in one. Serve every request in a copy
-    # of the test's context, so it uses the test's connection and transaction.
-    test_context = contextvars.copy_context()
-
-    def answer(route):
-        url = route.request.url
-        if not url.startswith("http://testserver/"):
-            page.external.append(url)
-            return route.abort()
-        path, request = url.removeprefix("http://testserver"), route.request
-        if path.startswith(settings.MEDIA_URL):  # what the web server serves in production
-            file = Path(settings.MEDIA_ROOT, path.removeprefix(settings.MEDIA_URL))
-            return route.fulfill(status=200, body=file.read_bytes())
-        # Redirects are followed here: Chromium does not follow a fulfilled 302.
-        if request.method == "POST":
-            response = test_context.run(
-                client.post,
-                path,
-                request.post_data_buffer,
-                content_type=request.headers.get("content-type", ""),
-                follow=True,
-            )
-        else:
-            response = test_context.run(client.get, path, follow=True)
-        body = b"".join(response.streaming_content) if response.streaming else response.content
-        headers = {"content-type": response.get("Content-Type", "text/html")}
-        # The page's security policy is enforced by the browser, as in production.
-        for name in ("Content-Security-Policy", "Permissions-Policy"):
-            if name in response:
-                headers[name.lower()] = response[name]
-        route.fulfill(status=response.status_code, headers=headers, body=body)
-
-    page.route("**/*", answer)
-    # Every Content-Security-Policy violation on any page is recorded for the test to see.
-    page.add_init_script(
-        "addEventListener('securitypolicyviolation', e => (window.cspViolations ||= [])"
-        ".push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`))"
-    )
-    page.csp_violations = lambda: page.evaluate("window.cspViolations || []")
-    yield page
-    context.close()
+pytestmark = requires_chromium
 
 
 def _pages():
@@ -156,7 +65,8 @@ def test_study_time_is_sent_by_the_page_script(db, phone, client, educando):
     )
     client.force_login(educando)
     phone.goto(f"http://testserver{lesson.url}")
-    phone.wait_for_function("() => localStorage.getItem('aula-eventos') === '[]'")
+    # Sent: the learner's queue (its key names the learner) is gone from the phone.
+    phone.wait_for_function(f"() => localStorage.getItem('aula-eventos:u{educando.pk}') === null")
     assert phone.csp_violations() == []
     event = LearningEvent.objects.get(user=educando)
     assert (event.verb, event.object_id, event.source) == ("started", lesson.pk, "api")

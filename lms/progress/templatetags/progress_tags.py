@@ -1,3 +1,5 @@
+import uuid
+
 from django import template
 
 from lms.progress import api
@@ -21,4 +23,13 @@ def lesson_progress_panel(context, page, next_step=None):
         "next_step": next_step,
         "csrf_token": context.get("csrf_token"),
         "heartbeat_seconds": api.HEARTBEAT_MAX_SECONDS // 2,
+        # The id of the "completed" event the form sends, new each time the page is shown:
+        # the form posted twice, or also sent by the offline queue, is one event.
+        "event_id": uuid.uuid4(),
     }
+
+
+@register.simple_tag(takes_context=True)
+def learner_queue_key(context) -> str:
+    """The signed-in learner's offline queue key (what a batch says in ``learner``)."""
+    return api.queue_key(user_id=context["request"].user.pk)
