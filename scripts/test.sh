@@ -36,8 +36,8 @@ except Exception as exc:
     sys.exit(1)
 PY
 then
-  echo "== tests on PostgreSQL, with coverage (the floor is in pyproject.toml)"
-  DATABASE_URL=$PG_URL $bin/pytest --cov --cov-report=term:skip-covered "$@"
+  echo "== tests on PostgreSQL, two processes (a database each), with coverage (floor in pyproject.toml)"
+  DATABASE_URL=$PG_URL $bin/pytest -n 2 --cov --cov-report=term:skip-covered "$@"
 elif [ "${CI:-}" = "true" ]; then
   echo "CI: PostgreSQL is required and not reachable" >&2
   exit 1
