@@ -207,8 +207,28 @@ class ResultField(serializers.Field):
         return value
 
 
-class ObjectSerializer(serializers.Serializer):
-    id = PageIdField(help_text="Número de la lección o evaluación (id de página).")
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "id": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_PAGE_ID,
+                "description": "Número de la lección o evaluación (id de página).",
+            }
+        },
+        "required": ["id"],
+    }
+)
+class ObjectField(PageIdField):
+    """xAPI's ``object``: ``{"id": <page id>}`` (a field, not a nested serializer: it is
+    validated for every event of every batch)."""
+
+    def to_internal_value(self, data: object) -> int:  # type: ignore[override]
+        if not isinstance(data, dict):
+            self.fail("invalid_object")
+        return super().to_internal_value(data.get("id"))
 
 
 class EventListSerializer(serializers.ListSerializer):
@@ -278,7 +298,7 @@ def parse_item(child: serializers.BaseSerializer, item: object) -> ParsedItem:
     event = NewEvent(
         uuid=data["id"],
         verb=data["verb"],
-        object_id=data["object"]["id"],
+        object_id=data["object"],
         timestamp=data["timestamp"],
         result=data.get("result") or {},
     )
@@ -293,7 +313,7 @@ class EventSerializer(serializers.Serializer):
         "sus propios ids: el mismo UUID enviado por dos educandos son dos eventos distintos."
     )
     verb = serializers.ChoiceField(choices=sorted(CLIENT_VERBS))
-    object = ObjectSerializer()
+    object = ObjectField()
     timestamp = ClientDateTimeField(
         help_text="Hora del reloj del teléfono cuando ocurrió, ISO 8601 con zona."
     )
