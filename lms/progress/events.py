@@ -9,13 +9,14 @@ learner, so concurrent batches never lose an update.
 
 from __future__ import annotations
 
+import json
 import uuid as uuid_module
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -197,35 +198,26 @@ def record_parsed(
         with transaction.atomic():
             # One learner's batches wait for each other; other learners' do not.
             lock_learner(user.pk)
-            # Event ids are the learner's own: the same UUID from someone else is another
-            # event, and nothing here tells one learner about another's events.
-            known = set(
-                LearningEvent.objects.filter(
-                    user_id=user.pk, uuid__in=[event.uuid for _i, event, _w, _c in accepted]
-                ).values_list("uuid", flat=True)
-            )
-            new_rows = []
-            for index, event, when, course_id in accepted:
-                if event.uuid in known:
-                    results[index].status = "duplicate"
-                    continue
-                results[index].status = "accepted"
-                new_rows.append(
-                    LearningEvent(
-                        uuid=event.uuid,
-                        user_id=user.pk,
-                        verb=event.verb,
-                        object_id=event.object_id,
-                        course_id=course_id,
-                        result=event.result,
-                        client_timestamp=when,
-                        clock_correction=when - event.timestamp,
-                        received_at=now,
-                        source=source,
-                    )
+            rows = [
+                LearningEvent(
+                    uuid=event.uuid,
+                    user_id=user.pk,
+                    verb=event.verb,
+                    object_id=event.object_id,
+                    course_id=course_id,
+                    result=event.result,
+                    client_timestamp=when,
+                    clock_correction=when - event.timestamp,
+                    received_at=now,
+                    source=source,
                 )
+                for _i, event, when, course_id in accepted
+            ]
+            inserted = _insert_new(user_id=user.pk, rows=rows)
+            for index, event, _w, _c in accepted:
+                results[index].status = "accepted" if event.uuid in inserted else "duplicate"
+            new_rows = [row for row in rows if row.uuid in inserted]
             if new_rows:
-                LearningEvent.objects.bulk_create(new_rows, ignore_conflicts=True)
                 record_days(user_id=user.pk, events=new_rows)
                 completed = recompute(
                     user_id=user.pk,
@@ -237,6 +229,52 @@ def record_parsed(
         if result.status == "pending":  # pragma: no cover - every path sets a status
             result.status = "rejected"
     return BatchResult(results, completed)
+
+
+# PostgreSQL: one statement stores the new events and says which they were. Event ids are
+# the learner's own (unique per learner): the same UUID from someone else is another event,
+# and nothing here tells one learner about another's events.
+_INSERT_NEW = """
+INSERT INTO progress_learningevent (
+    uuid, user_id, verb, object_id, course_id, result, client_timestamp,
+    clock_correction, received_at, source, schema_version
+)
+SELECT * FROM unnest(
+    %s::uuid[], %s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[], %s::text[]::jsonb[],
+    %s::timestamptz[], %s::interval[], %s::timestamptz[], %s::varchar[], %s::smallint[]
+)
+ON CONFLICT (user_id, uuid) DO NOTHING
+RETURNING uuid
+"""
+
+
+def _insert_new(*, user_id: int, rows: list[LearningEvent]) -> set[uuid_module.UUID]:
+    """Store the rows whose id the learner does not have yet; return their ids."""
+    if connection.vendor == "postgresql":
+        columns: Any = [  # one array per column (Django's stubs only know scalar params)
+            [row.uuid for row in rows],
+            [row.user_id for row in rows],
+            [row.verb for row in rows],
+            [row.object_id for row in rows],
+            [row.course_id for row in rows],
+            [json.dumps(row.result) for row in rows],
+            [row.client_timestamp for row in rows],
+            [row.clock_correction for row in rows],
+            [row.received_at for row in rows],
+            [row.source for row in rows],
+            [row.schema_version for row in rows],
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_NEW, columns)
+            return {value for (value,) in cursor.fetchall()}
+    known = set(
+        LearningEvent.objects.filter(
+            user_id=user_id, uuid__in=[row.uuid for row in rows]
+        ).values_list("uuid", flat=True)
+    )
+    new = [row for row in rows if row.uuid not in known]
+    LearningEvent.objects.bulk_create(new, ignore_conflicts=True)
+    return {row.uuid for row in new}
 
 
 def record_server_event(

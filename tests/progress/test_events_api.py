@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -358,8 +359,10 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(
     ]
     small = [event(page), event(page, "progressed", duration=30)]
     large = [event(lessons[i % len(lessons)], "progressed", duration=30) for i in range(60)]
-    with django_assert_num_queries(14):
+    # PostgreSQL inserts and learns which ids were new in one statement; SQLite asks first.
+    queries = 13 if connection.vendor == "postgresql" else 14
+    with django_assert_num_queries(queries):
         api.record_events(user=enrolled, items=small)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(queries):
         api.record_events(user=enrolled, items=large)
     assert LessonProgress.objects.filter(user=enrolled).count() == len(lessons)
