@@ -1,5 +1,3 @@
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,15 +9,9 @@ from courses import api as courses_api
 from courses import read_models as courses_models
 from lms.assessments import api
 from lms.assessments.models import Attempt
+from lms.form_ids import posted_uuid
 
 MAX_ANSWER_LENGTH = 200
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value or "")
-    except ValueError:
-        return None
 
 
 @require_POST
@@ -39,7 +31,7 @@ def submit(request, page_id: int):
             user=request.user,
             assessment=assessment,
             answers=answers,
-            attempt_id=_uuid_or_none(request.POST.get("attempt_id")),
+            attempt_id=posted_uuid(request, "attempt_id"),
         )
     except api.AttemptError as error:
         messages.error(request, error.message)

@@ -77,6 +77,13 @@ def enrolled_course_ids(*, user_id: int, course_ids: Iterable[int]) -> set[int]:
     )
 
 
+def has_withdrawn(*, user: User, course_id: int) -> bool:
+    """Whether the learner's enrollment in the course exists and is ended (withdrawn)."""
+    return Enrollment.objects.filter(
+        user=user, course_id=course_id, withdrawn_at__isnull=False
+    ).exists()
+
+
 def active_course_ids(*, user_id: int) -> set[int]:
     """The courses the learner is enrolled in now (not withdrawn)."""
     return set(

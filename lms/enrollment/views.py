@@ -48,16 +48,10 @@ def enroll(request, course_id: int):
 @login_required
 def withdraw(request, course_id: int):
     course = _live_course(course_id)
-    withdrawn = api.withdraw(user=request.user, course=course) or next(
-        # Already withdrawn (a repeated post): the same answer as the first time.
-        (
-            enrollment
-            for enrollment in api.enrollments_for(user=request.user, include_withdrawn=True)
-            if enrollment.course_id == course.pk and not enrollment.is_active
-        ),
-        None,
-    )
-    if withdrawn:
+    # Withdrawn now, or already (a repeated post): the same answer as the first time.
+    if api.withdraw(user=request.user, course=course) or api.has_withdrawn(
+        user=request.user, course_id=course.pk
+    ):
         _success_once(
             request,
             _("Se dio de baja de «%(course)s». Su avance se guarda por si regresa.")

@@ -1,5 +1,3 @@
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -10,14 +8,8 @@ from django.views.decorators.http import require_POST
 
 from courses import api as courses_api
 from lms.enrollment import api as enrollment_api
+from lms.form_ids import posted_uuid
 from lms.progress import api, selectors
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value or "")
-    except ValueError:
-        return None
 
 
 @login_required
@@ -54,7 +46,7 @@ def complete_lesson(request, page_id: int):
         user=request.user,
         verb=api.Verb.COMPLETED,
         page_id=page_id,
-        event_id=_uuid_or_none(request.POST.get("event_id")),
+        event_id=posted_uuid(request, "event_id"),
     )
     if batch.completed_course_ids:
         messages.success(request, _("¡Felicidades! Concluyó el curso."))
