@@ -1,14 +1,27 @@
 from functools import wraps
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from wagtail import views as wagtail_views
 from wagtail.documents.views import serve as wagtaildocs_serve
 
 
 def rate_limited(request, exception):
-    """django-ratelimit's answer: 429 with a kind page, for every rate-limited view."""
-    response = TemplateResponse(request, "rate_limited.html", status=429)
+    """django-ratelimit's answer, for every rate-limited view: 429 with a kind page, or with
+    JSON for a ``.json`` address or a request that prefers JSON to HTML."""
+    wants_json = request.path.endswith(".json") or (
+        request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+    )
+    if wants_json:
+        detail = _(
+            "Se hicieron muchas consultas seguidas desde esta conexión. "
+            "Intente de nuevo en un minuto."
+        )
+        response = JsonResponse({"status": "rate_limited", "detail": detail}, status=429)
+    else:
+        response = TemplateResponse(request, "rate_limited.html", status=429)
     response["Retry-After"] = "60"
     return response
 

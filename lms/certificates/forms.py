@@ -1,8 +1,10 @@
 """The public verification form (``/verificar/?folio=``).
 
-Whatever is typed or pasted (slashes, 4 KB of text, NUL bytes, right-to-left marks,
-letters that only look like ours) is answered with the form and one specific message that
-repeats a short, harmless copy of it; only a well-formed folio is looked up.
+A folio may be typed in lowercase, with O for 0 and I or L for 1, and with hyphens, dashes,
+minus signs, dots, underscores, slashes or (no-break) spaces anywhere. Anything else (4 KB
+of text, NUL bytes, right-to-left marks, letters that only look like ours, a wrong check
+character) is answered with the form and one specific message that repeats a short,
+harmless copy of it; only a well-formed folio is looked up.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from lms.certificates import folio as folios
+from lms.certificates import selectors
 
 # Room for a folio typed with spaces between every character ("7 K 3 M - 9 Q X T - H").
 TYPED_MAX_LENGTH = 40
@@ -73,7 +76,7 @@ class VerifyForm(forms.Form):
                 "autocapitalize": "characters",
                 "autocorrect": "off",
                 "spellcheck": "false",
-                "placeholder": "7K3M-9QXT-H",
+                "placeholder": "7K3M-9QXT-G",
             }
         ),
     )
@@ -83,9 +86,13 @@ class VerifyForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_folio(self) -> str:
-        """The canonical folio (``7K3M-9QXT-H``) for what was typed."""
+        """The canonical folio (``7K3M-9QXT-G``) for what was typed. One that passes only the
+        legacy check is a folio only if it was printed: otherwise it is a typo too."""
         typed = self.cleaned_data["folio"]
         canonical = folios.normalize(typed)
         if canonical is None:
+            legacy = folios.normalize_legacy(typed)
+            if legacy is not None and selectors.lookup(folio=legacy) is not None:
+                return legacy
             raise malformed(typed)
         return canonical

@@ -6,10 +6,12 @@ The page and its JSON are never cached (a revocation shows at once). The fuzzing
 same form with hypothesis is in tests/test_public_forms.py.
 """
 
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.utils.html import escape
 
 from lms.certificates import folio, forms
@@ -119,3 +121,174 @@ def test_the_verification_page_and_its_json_are_never_cached(client, certificate
 def test_the_form_is_rate_limited_too(client, db):
     statuses = [client.get("/verificar/", {"folio": "nada"}).status_code for _ in range(31)]
     assert statuses[:30] == [400] * 30 and statuses[30] == 429
+
+
+# --- Folios people can type: separators, legacy folios, a rate-limited JSON answer --------
+
+SEPARATORS = {
+    "hyphen": "-",
+    "en dash": "\N{EN DASH}",
+    "em dash": "\N{EM DASH}",
+    "minus sign": "\N{MINUS SIGN}",
+    "dot": ".",
+    "underscore": "_",
+    "slash": "/",
+    "space": " ",
+    "no-break space": "\N{NO-BREAK SPACE}",
+    "narrow no-break space": "\N{NARROW NO-BREAK SPACE}",
+}
+
+
+def _typed(value: str, separator: str) -> str:
+    """``value`` in lowercase, its groups joined by ``separator`` and one more inside."""
+    chars = value.replace("-", "").lower()
+    return f"{chars[:2]}{separator}{chars[2:4]}{separator}{chars[4:8]}{separator}{chars[8]}"
+
+
+def test_the_separators_are_exactly_those_listed():
+    assert set(folio.SEPARATORS) == set(SEPARATORS.values())
+
+
+@pytest.mark.parametrize("separator", SEPARATORS.values(), ids=SEPARATORS.keys())
+def test_each_separator_in_the_form(client, certificate, separator):
+    response = client.get("/verificar/", {"folio": _typed(certificate.folio, separator)})
+    assert response.status_code == 302
+    assert response["Location"] == f"/verificar/{certificate.folio}/"
+
+
+@pytest.mark.parametrize("separator", SEPARATORS.values(), ids=SEPARATORS.keys())
+def test_each_separator_in_the_address(client, certificate, separator):
+    segment = quote(_typed(certificate.folio, separator), safe="/")
+    response = client.get(f"/verificar/{segment}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/verificar/{certificate.folio}/"
+    data = client.get(f"/verificar/{segment}.json").json()
+    assert data["folio"] == certificate.folio and data["status"] == "valid"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "7K3M+9QXT+G",  # other punctuation
+        "7K3M,9QXT,G",
+        "7K3M\\9QXT\\G",
+        "7K3M:9QXT:G",
+        "7K3M\u20119QXT\u2011G",  # non-breaking hyphen
+        "7K3M\t9QXT\tG",  # a control character
+        "7K3M-9QXU-G",  # a letter outside the alphabet
+        "7K3M-9QXß-G",
+        "7K3M-9QX\N{KELVIN SIGN}-G",
+        "7K3M-9QX😀-G",
+        "7K3M-9QXT-G" + "-" * 4096,
+    ],
+)
+def test_anything_else_is_not_a_folio(client, db, typed):
+    response = client.get("/verificar/", {"folio": typed})
+    assert response.status_code == 400 and MALFORMED in _main(response)
+    segment = quote(typed, safe="")
+    response = client.get(f"/verificar/{segment}/")
+    assert response.status_code == 404 and MALFORMED in _main(response)
+    assert client.get(f"/verificar/{segment}.json").json()["status"] == "malformed"
+
+
+def _legacy_folio() -> str:
+    """A folio as printed before the Damm check: valid only under the legacy Luhn check."""
+    while True:
+        value = folio.new_folio()
+        body = value.replace("-", "")[:8]
+        legacy = f"{body[:4]}-{body[4:]}-{folio.legacy_check_char(body)}"
+        if folio.normalize(legacy) is None:
+            return legacy
+
+
+@pytest.fixture
+def legacy_certificate(enrolled, course, django_capture_on_commit_callbacks):
+    """A constancia issued, signed and stored with a legacy folio."""
+    from lms.certificates.models import Certificate
+    from tests.helpers import complete
+
+    printed = _legacy_folio()
+    with (
+        mock.patch("lms.certificates.folio.new_folio", return_value=printed),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        enrollment = complete(enrolled, course)
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    assert certificate.folio == printed
+    return certificate
+
+
+def test_a_printed_legacy_folio_is_still_found(client, legacy_certificate, capsys):
+    printed = legacy_certificate.folio
+    response = client.get(f"/verificar/{printed}/")
+    assert response.status_code == 200 and "Constancia válida" in _main(response)
+    data = client.get(f"/verificar/{printed}.json").json()
+    assert data["folio"] == printed and data["status"] == "valid"
+    typed = _typed(printed, "\N{EN DASH}")
+    response = client.get("/verificar/", {"folio": typed})
+    assert response.status_code == 302 and response["Location"] == f"/verificar/{printed}/"
+    response = client.get(f"/verificar/{quote(typed)}/")
+    assert response.status_code == 302 and response["Location"] == f"/verificar/{printed}/"
+    call_command("verify_certificate", printed)
+    assert "Constancia válida" in capsys.readouterr().out
+    call_command("verify_certificate", typed)
+    assert "Constancia válida" in capsys.readouterr().out
+
+
+def test_a_legacy_looking_folio_that_was_never_printed_is_a_typo(client, db):
+    never_printed = _legacy_folio()
+    response = client.get("/verificar/", {"folio": never_printed})
+    assert response.status_code == 400 and MALFORMED in _main(response)
+    response = client.get(f"/verificar/{never_printed}/")
+    assert response.status_code == 404 and MALFORMED in _main(response)
+    data = client.get(f"/verificar/{never_printed}.json").json()
+    assert data == {"folio": never_printed, "status": "malformed"}
+    with pytest.raises(CommandError, match="Folio desconocido o mal escrito"):
+        call_command("verify_certificate", never_printed)
+    # One issued today that is not in the register is "unknown", not a typo.
+    unknown = folio.new_folio()
+    assert client.get(f"/verificar/{unknown}.json").json() == {
+        "folio": unknown,
+        "status": "unknown",
+    }
+
+
+def test_a_typo_in_a_new_folio_is_answered_as_a_typo(client, certificate):
+    chars = certificate.folio.replace("-", "")
+    for index in range(len(chars) - 1):
+        if chars[index] != chars[index + 1]:
+            swapped = chars[:index] + chars[index + 1] + chars[index] + chars[index + 2 :]
+            response = client.get(f"/verificar/{swapped}/")
+            assert response.status_code == 404 and MALFORMED in _main(response), swapped
+
+
+RATE_LIMITED = "Se hicieron muchas consultas seguidas desde esta conexión."
+
+
+def _until_limited(client, address, **extra):
+    for _ in range(30):
+        assert client.get(address, **extra).status_code != 429
+    return client.get(address, **extra)
+
+
+def test_a_rate_limited_json_address_answers_json(client, db):
+    response = _until_limited(client, "/verificar/nada.json")
+    assert response.status_code == 429 and response["Retry-After"] == "60"
+    assert response["Content-Type"] == "application/json"
+    data = response.json()
+    assert data["status"] == "rate_limited" and data["detail"].startswith(RATE_LIMITED)
+
+
+def test_a_rate_limited_request_that_asks_for_json_gets_json(client, db):
+    response = _until_limited(client, "/verificar/nada/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 429 and response["Retry-After"] == "60"
+    assert response.json()["status"] == "rate_limited"
+
+
+@pytest.mark.parametrize("address", ["/verificar/nada/", "/verificar/?folio=nada"])
+def test_a_rate_limited_page_stays_html(client, db, address):
+    browser = "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8"
+    response = _until_limited(client, address, HTTP_ACCEPT=browser)
+    assert response.status_code == 429 and response["Retry-After"] == "60"
+    assert response["Content-Type"].startswith("text/html")
+    assert RATE_LIMITED in _main(response)
