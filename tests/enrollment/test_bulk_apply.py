@@ -144,8 +144,15 @@ class TestApply:
         _apply(bulk_import, coordinator)
         bulk_import.refresh_from_db()
         with bulk_import.code_sheet.open("rb") as handle:
-            reader = PdfReader(io.BytesIO(handle.read()))
+            data = handle.read()
+        reader = PdfReader(io.BytesIO(data))
         assert len(reader.pages) == 2  # eight cards a page
+        # Every font embedded: not even reportlab's starting Helvetica is referenced.
+        assert b"Helvetica" not in data
+        fonts = reader.pages[0]["/Resources"]["/Font"]
+        assert fonts and all(
+            "/FontFile2" in font.get_object()["/FontDescriptor"] for font in fonts.values()
+        )
         assert [float(v) for v in reader.pages[0].mediabox[2:]] == [612.0, 792.0]  # letter
         text = _pdf_text(bulk_import)
         assert "aula.example.org/cuenta/codigo/" in text

@@ -29,7 +29,7 @@ from reportlab.pdfgen import canvas
 
 from lms.accounts import api as accounts_api
 from lms.enrollment.models import BulkImport
-from lms.pdf import BOLD, REGULAR, fitted_size, register_fonts
+from lms.pdf import BOLD, REGULAR, fitted_size, new_canvas, register_fonts
 
 COLUMNS = 2
 ROWS = 4
@@ -115,7 +115,7 @@ def render(
     register_fonts()
     width, height = letter
     buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=letter, pageCompression=1)
+    c = new_canvas(buffer, pagesize=letter)
     c.setTitle(_("Códigos de acceso a Aula"))
     c.setSubject(f"{grupo_name} · {sede_name}")
     qr = segno.make(address, error="m")
