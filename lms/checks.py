@@ -21,4 +21,12 @@ def production_settings(app_configs, **kwargs):
         cache_backend=settings.CACHES["default"]["BACKEND"],
         allowed=set(getattr(settings, "AULA_ALLOWED_UNSAFE", ())),
     )
+    found += safety.broker_problems(
+        broker_url=getattr(settings, "CELERY_BROKER_URL", ""),
+        visibility_timeout=settings.AULA_BROKER_VISIBILITY_TIMEOUT,
+        longest_retry_wait=max(
+            settings.AULA_CERTIFICATE_RETRY_BACKOFF_MAX, settings.AULA_LONGEST_OTHER_RETRY_WAIT
+        ),
+    )
+    found += safety.certificate_problems(page_size=settings.AULA_CERTIFICATE_PAGE_SIZE)
     return [checks.Error(message, id="aula.E001") for message in found]

@@ -6,6 +6,12 @@ about to store a constancia's PDF claims that path (an empty file), logs its pid
 waits, so the test can kill it at that moment: the certificate is built and signed, no
 file and no row exist yet. Every later save (the redelivered task) goes straight
 through, so nothing waits after the kill.
+
+With ``TEST_LOSE_FIRST_CERTIFICATE_INSERT=<path>`` the test settings call
+``lose_first_certificate_insert``: the first process about to insert a constancia's row
+(its PDF already stored) claims that path, logs it, and loses its database connection
+right there (on PostgreSQL the server ends it, as in a restart or a failover; elsewhere
+``OperationalError`` is raised), so the INSERT fails the way a real outage makes it fail.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import re
 import time
 
 from django.core.files.storage import FileSystemStorage
+from django.db import OperationalError
+from django.db.backends.signals import connection_created
 from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
@@ -33,6 +41,44 @@ class PauseFirstCertificateSave:
             logger.warning(PAUSED.format(pid=os.getpid(), name=name))
             time.sleep(PAUSE_SECONDS)
         return super()._save(name, content)
+
+
+LOSE_INSERT = "TEST_LOSE_FIRST_CERTIFICATE_INSERT"
+LOST = "falla de prueba: el proceso {pid} pierde la conexión antes de insertar la constancia"
+LOST_LINE = re.compile(r"falla de prueba: el proceso (?P<pid>\d+) pierde la conexión")
+_INSERT = 'INSERT INTO "certificates_certificate"'
+
+
+def lose_first_certificate_insert() -> None:
+    """Install the fault on every database connection this process opens."""
+    connection_created.connect(_install, weak=False, dispatch_uid="aula-lose-insert")
+
+
+def _install(sender, connection, **kwargs) -> None:
+    if _lose_insert not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_lose_insert)
+
+
+def _lose_insert(execute, sql, params, many, context):
+    marker = os.environ.get(LOSE_INSERT, "")
+    if marker and sql.lstrip().startswith(_INSERT) and _claim(marker):
+        logger.warning(LOST.format(pid=os.getpid()))
+        _lose_connection(context["connection"])
+    return execute(sql, params, many, context)
+
+
+def _lose_connection(connection) -> None:
+    """End ``connection``'s session from another one: its next statement fails."""
+    if connection.vendor != "postgresql":
+        raise OperationalError("conexión perdida (falla de prueba)")
+    pid = connection.connection.info.backend_pid
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            # Waits (up to 5 s) until the session is gone.
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    finally:
+        other.close()
 
 
 def _claim(path: str) -> bool:

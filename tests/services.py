@@ -1,5 +1,5 @@
 """Real services for the tests: an S3-compatible server (SeaweedFS, started here) and
-Celery workers on the machine's Redis.
+Celery workers on the machine's Redis or RabbitMQ.
 
 A service that cannot be reached skips the test on a laptop, with the reason; with
 ``CI=true`` it fails instead, so CI never skips silently.
@@ -16,13 +16,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI") == "true"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+# RabbitMQ, the production broker; the default virtual host, with this session's queue.
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 # This test session's own queue: a worker left behind by another run (or another session
 # on the same Redis) listens on another queue and cannot take these tests' tasks.
 QUEUE = f"aula-pruebas-{os.getpid()}-{time.monotonic_ns()}"
@@ -45,6 +50,49 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def broker_available(url: str) -> None:
+    """Skip (or fail, in CI) unless the broker at ``url`` answers."""
+    parts = urlsplit(url)
+    default_port = 5672 if parts.scheme.startswith("amqp") else 6379
+    if not port_open(parts.hostname or "127.0.0.1", parts.port or default_port):
+        name = "RabbitMQ" if parts.scheme.startswith("amqp") else "Redis"
+        unavailable(f"{name} is not running at {parts.hostname}:{parts.port or default_port}")
+
+
+@contextmanager
+def tasks_sent_to(url: str) -> Iterator[None]:
+    """Send this process's tasks to the broker at ``url`` (not eagerly), on this session's
+    own queue (emptied first), for the workers the test starts. On RabbitMQ the queue is
+    deleted afterwards."""
+    from lms.celery import app
+
+    broker_available(url)
+    keys = ("task_always_eager", "broker_url", "task_default_queue")
+    previous = {key: app.conf[key] for key in keys}
+    app.conf.update(task_always_eager=False, broker_url=url, task_default_queue=QUEUE)
+    _forget_connections(app)
+    app.control.purge()
+    try:
+        yield
+    finally:
+        if url.startswith("amqp"):
+            with app.connection_for_write() as connection:
+                channel = connection.default_channel
+                channel.queue_delete(QUEUE)
+                channel.exchange_delete(QUEUE)
+        app.conf.update(previous)
+        _forget_connections(app)
+
+
+def _forget_connections(app) -> None:
+    """Forget what was made for the previous broker URL, each remembered once made: the
+    broker connection pool (kombu keeps it, per URL, for the next time), the producer
+    pool and the default queue."""
+    app._pool = None
+    app.amqp._producer_pool = None
+    app.amqp.__dict__.pop("default_queue", None)
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
@@ -134,6 +182,28 @@ class S3Server:
             region_name="us-east-1",
         )
 
+    def storages(self, location: str = "") -> dict[str, dict]:
+        """``STORAGES`` for this process, its files in this server's bucket (under
+        ``location``, a folder of the test's own, if given)."""
+        return {
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": S3_BUCKET,
+                    "location": location,
+                    "endpoint_url": self.endpoint,
+                    "region_name": "us-east-1",
+                    "access_key": S3_KEY,
+                    "secret_key": S3_SECRET,
+                    "querystring_auth": True,
+                    "default_acl": None,
+                    "file_overwrite": False,
+                    "signature_version": "s3v4",
+                },
+            },
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+
     def keys(self, prefix: str = "") -> list[str]:
         response = self.client().list_objects_v2(Bucket=S3_BUCKET, Prefix=prefix)
         return sorted(item["Key"] for item in response.get("Contents", []))
@@ -142,11 +212,19 @@ class S3Server:
 class Worker:
     """A ``celery -A lms worker`` process on the test database, broker and storage."""
 
-    def __init__(self, *, database_name: str, env: dict[str, str], concurrency: int = 1):
+    def __init__(
+        self,
+        *,
+        database_name: str,
+        env: dict[str, str],
+        concurrency: int = 1,
+        broker_url: str = REDIS_URL,
+        beat: bool = False,
+    ):
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "lms.settings.test",
-            "TEST_CELERY_BROKER_URL": REDIS_URL,
+            "TEST_CELERY_BROKER_URL": broker_url,
             "TEST_CELERY_QUEUE": QUEUE,
             "CELERY_RESULT_BACKEND": "",
             **env,
@@ -154,6 +232,9 @@ class Worker:
         url = os.environ.get("DATABASE_URL", "")
         self.env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + database_name
         self.concurrency = concurrency
+        # With beat embedded (``-B``): the periodic tasks run in this worker too, on a
+        # schedule file of its own.
+        self.beat = beat
         self.process: subprocess.Popen | None = None
         self.stopping = False
         self.log = Path(tempfile.mkstemp(prefix="aula-worker-", suffix=".log")[1])
@@ -179,6 +260,9 @@ class Worker:
             f"--queues={QUEUE}",
             f"--hostname=pruebas-{os.getpid()}-%h-{time.monotonic_ns()}",
         ]
+        if self.beat:
+            schedule = self.log.with_suffix(".beat")
+            command += ["--beat", f"--schedule={schedule}"]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -213,6 +297,14 @@ class Worker:
             check=False,
         ).stdout
         return [int(pid) for pid in output.split()]
+
+    def crash(self) -> None:
+        """Kill the main process and its pool at once with SIGKILL, as when the machine
+        stops: nothing is acknowledged, rejected or given back on the way out."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
 
     def request_stop(self) -> None:
         """Ask for a warm shutdown (it takes a few seconds) without waiting for it."""

@@ -138,6 +138,26 @@ def test_check_deploy_applies_the_same_rules_to_the_live_settings():
         assert name in result.stderr
 
 
+def test_check_deploy_also_checks_the_broker_and_the_page_size():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)},
+            "DJANGO_SETTINGS_MODULE": "lms.settings.base",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "AULA_BROKER_VISIBILITY_TIMEOUT": "60",
+            "AULA_CERTIFICATE_PAGE_SIZE": "legal",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "AULA_BROKER_VISIBILITY_TIMEOUT (60 s)" in result.stderr
+    assert "AULA_CERTIFICATE_PAGE_SIZE (legal)" in result.stderr
+
+
 def test_s3_storage_is_configured_from_the_environment():
     result = _django(
         "from django.core.files.storage import storages; s = storages['default'];"

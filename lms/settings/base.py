@@ -212,14 +212,41 @@ AULA_RESET_CODE_RATE = env.str("AULA_RESET_CODE_RATE", default="30/h")
 AULA_SIGNING_KEY = env.str("AULA_SIGNING_KEY", default="")
 # The public address printed on certificates (QR code) and used in credentials.
 AULA_PUBLIC_URL = env.str("AULA_PUBLIC_URL", default="")
-AULA_CERTIFICATE_PAGE_SIZE = env.str("AULA_CERTIFICATE_PAGE_SIZE", default="letter")
-# While storage is down, the longest wait between two tries to issue (seconds; the backoff
-# doubles from 5 s up to this, with jitter). The rest of the retry policy is on the task
-# (lms/certificates/tasks.py), which reads this each time it retries.
+# "letter" or "a4" (production refuses anything else).
+AULA_CERTIFICATE_PAGE_SIZE = env.str("AULA_CERTIFICATE_PAGE_SIZE", default="letter").lower()
+# While storage or the database is down, the longest wait between two tries to issue
+# (seconds; the backoff doubles from 5 s up to this, with jitter). The rest of the retry
+# policy is on the task (lms/certificates/tasks.py), which reads this each time it retries.
 AULA_CERTIFICATE_RETRY_BACKOFF_MAX = env.int("AULA_CERTIFICATE_RETRY_BACKOFF_MAX", default=600)
+# A stored PDF that no certificate names (its issue was killed between storing the file and
+# inserting the row) is deleted by the nightly cleanup once it is this old (seconds): a PDF
+# being issued right now has no row yet for a moment (lms/certificates/cleanup.py).
+AULA_CERTIFICATE_ORPHAN_AGE = env.int("AULA_CERTIFICATE_ORPHAN_AGE", default=24 * 60 * 60)
 
 # --- Celery ---------------------------------------------------------------------------
+# RabbitMQ (amqp://) is the production broker: every task acknowledges its message only
+# once done (acks_late), and RabbitMQ gives back a message the moment the connection of
+# the worker that holds it drops (a crash, a kill, a machine lost: at the latest after
+# the heartbeat), so another worker takes it at once. Redis gives a message back only
+# once it has been unacknowledged for the visibility timeout below. RabbitMQ closes a
+# channel that holds a message unacknowledged longer than its consumer_timeout (30 min by
+# default), and a retry waiting for its time is held that way: give RabbitMQ a
+# consumer_timeout longer than the longest retry wait (see below), e.g. 2 hours.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# With Redis (or SQS), the seconds after which a message taken by a worker and not yet
+# acknowledged goes back to the queue: a task of a crashed worker waits this long. It must
+# be longer than the longest wait of any retry plus the task's run, or a waiting retry
+# (held unacknowledged until its time) would run twice: the certificates' retries wait up
+# to AULA_CERTIFICATE_RETRY_BACKOFF_MAX, the welcome email's up to an hour
+# (AULA_LONGEST_OTHER_RETRY_WAIT, kept in step with every task by
+# tests/certificates/test_certificate_settings.py). Production refuses one that is not
+# longer than both (lms/settings/safety.py).
+AULA_LONGEST_OTHER_RETRY_WAIT = 60 * 60
+AULA_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "AULA_BROKER_VISIBILITY_TIMEOUT",
+    default=max(AULA_CERTIFICATE_RETRY_BACKOFF_MAX, AULA_LONGEST_OTHER_RETRY_WAIT) + 5 * 60,
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": AULA_BROKER_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 # The embedded default has no broker: run tasks in-process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -231,7 +258,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # Every 15 minutes: queue the completed enrollments still without a constancia.
     "constancias-pendientes": {"task": "certificates.sweep", "schedule": 15 * 60},
+    # Nightly: delete constancia PDFs that no row names, older than AULA_CERTIFICATE_ORPHAN_AGE.
+    "constancias-huerfanas": {
+        "task": "certificates.delete_orphan_pdfs",
+        "schedule": crontab(minute=50, hour=3),
+    },
     # The "reports." task names are older than the apps that now run them (exports,
     # notifications) and stay as they are: they are stable identifiers (see their tasks.py).
     # Mondays 8:00 (TIME_ZONE): the coordinators' weekly digest.

@@ -2,11 +2,22 @@
 (``safety.py`` lists the rules; the README's production section, the variables)."""
 
 from .base import *
-from .base import CACHES, CELERY_BROKER_URL, EMAIL_BACKEND, env
+from .base import (
+    AULA_BROKER_VISIBILITY_TIMEOUT,
+    AULA_CERTIFICATE_PAGE_SIZE,
+    AULA_CERTIFICATE_RETRY_BACKOFF_MAX,
+    AULA_LONGEST_OTHER_RETRY_WAIT,
+    CACHES,
+    CELERY_BROKER_URL,
+    EMAIL_BACKEND,
+    env,
+)
 from .safety import (
     ALLOW_CONSOLE_EMAIL,
     ALLOW_EAGER_CELERY,
     ALLOW_LOCAL_CACHE,
+    broker_problems,
+    certificate_problems,
     problems,
     refuse_unsafe,
 )
@@ -35,6 +46,12 @@ refuse_unsafe(
         cache_backend=CACHES["default"]["BACKEND"],
         allowed=AULA_ALLOWED_UNSAFE,
     )
+    + broker_problems(
+        broker_url=CELERY_BROKER_URL,
+        visibility_timeout=AULA_BROKER_VISIBILITY_TIMEOUT,
+        longest_retry_wait=max(AULA_CERTIFICATE_RETRY_BACKOFF_MAX, AULA_LONGEST_OTHER_RETRY_WAIT),
+    )
+    + certificate_problems(page_size=AULA_CERTIFICATE_PAGE_SIZE)
 )
 
 # Sessions live in the shared cache (Redis), written through to the database so a cache

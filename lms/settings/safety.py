@@ -143,6 +143,40 @@ def problems(
     return found
 
 
+# Brokers that give back an unacknowledged message only after a visibility timeout.
+VISIBILITY_TIMEOUT_BROKERS = ("redis", "rediss", "sentinel", "sqs")
+PAGE_SIZES = ("letter", "a4")
+
+
+def broker_problems(
+    *, broker_url: str, visibility_timeout: int, longest_retry_wait: int
+) -> list[str]:
+    """Why this broker would run a task twice, or []: with Redis (or SQS) a retry waits
+    for its time holding its message unacknowledged, and the broker gives the message to
+    another worker once the visibility timeout passes."""
+    scheme = urlsplit(broker_url).scheme.split("+")[0].lower()
+    if scheme not in VISIBILITY_TIMEOUT_BROKERS or visibility_timeout > longest_retry_wait:
+        return []
+    return [
+        f"AULA_BROKER_VISIBILITY_TIMEOUT ({visibility_timeout} s) debe ser mayor que la "
+        f"espera más larga entre dos intentos de una tarea ({longest_retry_wait} s; la de "
+        "las constancias es AULA_CERTIFICATE_RETRY_BACKOFF_MAX): con Redis, una tarea que "
+        "espera su reintento más que eso se ejecutaría dos veces. Auméntela, o use RabbitMQ "
+        "(CELERY_BROKER_URL=amqp://usuario:contraseña@servidor:5672//), que devuelve las "
+        "tareas de un worker caído en cuanto se corta su conexión."
+    ]
+
+
+def certificate_problems(*, page_size: str) -> list[str]:
+    """Why the constancias' settings are wrong, or []."""
+    if page_size in PAGE_SIZES:
+        return []
+    return [
+        f"AULA_CERTIFICATE_PAGE_SIZE ({page_size}) debe ser «letter» (carta, el valor "
+        "predeterminado) o «a4»."
+    ]
+
+
 def refuse_unsafe(found: list[str]) -> None:
     """Raise ``ImproperlyConfigured`` listing every problem at once (fixing one at a time
     across restarts is a bad afternoon)."""

@@ -35,6 +35,12 @@ if env.str("TEST_PAUSE_FIRST_CERTIFICATE_SAVE", default=""):
         if AWS_STORAGE_BUCKET_NAME
         else "tests.faults.PausingFileSystemStorage",
     }
+# The database-outage test makes a worker lose its connection just before it inserts a
+# certificate's row (tests/faults.py).
+if env.str("TEST_LOSE_FIRST_CERTIFICATE_INSERT", default=""):
+    from tests.faults import lose_first_certificate_insert
+
+    lose_first_certificate_insert()
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="")
@@ -42,6 +48,29 @@ CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="")
 CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", default="celery")
 # Eager in the test process; a worker started by the tests gets a broker and is not.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# A worker started with beat embedded (tests/certificates/test_revocation_worker.py) runs
+# only the certificates' sweep, every TEST_SWEEP_SECONDS instead of every 15 minutes.
+if env.int("TEST_SWEEP_SECONDS", default=0):
+    CELERY_BEAT_SCHEDULE = {
+        "constancias-pendientes": {
+            "task": "certificates.sweep",
+            "schedule": env.int("TEST_SWEEP_SECONDS"),
+        }
+    }
+# A Redis worker started by the crash test looks for messages to give back every second
+# (kombu's default: every 100 s), with a small AULA_BROKER_VISIBILITY_TIMEOUT, and only
+# among the messages taken from its own queue (Redis keeps one list of them per database).
+if env.int("TEST_BROKER_RESTORE_INTERVAL", default=0):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "unacked_restore_interval": env.int("TEST_BROKER_RESTORE_INTERVAL"),
+        "unacked_restore_throttle": 1,
+        "unacked_mutex_expire": 5,
+        **{
+            key: f"{key.removesuffix('_key')}:{CELERY_TASK_DEFAULT_QUEUE}"
+            for key in ("unacked_key", "unacked_index_key", "unacked_mutex_key")
+        },
+    }
 
 WAGTAILADMIN_BASE_URL = "http://testserver"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
