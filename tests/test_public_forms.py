@@ -273,6 +273,10 @@ PUBLIC: dict[str, Public] = {
         path=lambda segment: f"/verificar/{segment}.json",
     ),
     "certificates:issuer": Public(_fixed("/.well-known/aula-issuer.json")),
+    # Published documents of fixed shape: a sede's issuer profile and the revocation lists
+    # (ints in the address; a list or sede that does not exist is a 404).
+    "certificates:sede_issuer": Public(_fixed("/constancias/emisor/1/")),
+    "certificates:status_list": Public(_fixed("/constancias/estado/0/")),
     "reminders:opt_out": Public(
         lambda world: reverse("reminders:opt_out", args=[world["opt_out_token"]]),
         form={"List-Unsubscribe": typed(st.just("One-Click"))},

@@ -9,7 +9,13 @@ certificates through ``lms.certificates.read_models``.
 
 from __future__ import annotations
 
-from lms.certificates.credentials import issuer_profile, public_url, verify_credential
+from lms.certificates.cleanup import delete_orphan_pdfs, orphan_pdfs
+from lms.certificates.credentials import (
+    issuer_profile,
+    public_url,
+    sede_issuer_profile,
+    verify_credential,
+)
 from lms.certificates.issuing import (
     CertificateError,
     issue_certificate,
@@ -30,14 +36,17 @@ __all__ = [
     "certificate_issued",
     "certificate_revoked",
     "certificates_for_user",
+    "delete_orphan_pdfs",
     "export_personal_data",
     "issue_certificate",
     "issuer_profile",
     "lookup",
     "missing_certificates",
     "on_course_completed",
+    "orphan_pdfs",
     "public_url",
     "reissue",
     "revoke",
+    "sede_issuer_profile",
     "verify_credential",
 ]

@@ -3,9 +3,12 @@
 Issuing is idempotent and safe to run twice at once: the PDF is rendered and stored
 first, under a name no one else uses, and only then is the row inserted; the database
 allows one valid certificate per enrollment, so the loser of a race deletes its file and
-returns the winner's certificate. A storage error raises (the Celery task retries with
-backoff) and leaves no row behind. A new certificate and a revocation are announced once
-the transaction commits (``certificate_issued``, ``certificate_revoked``).
+returns the winner's certificate. A storage error or a lost database connection raises
+(the Celery task retries with backoff) and leaves no row and, best effort, no file behind
+(``cleanup`` deletes what a crash leaves). A revocation lasts: automatic issuing (the task,
+its retries, the sweep) never issues again for an enrollment whose certificate was
+revoked; only ``reissue`` does. A new certificate and a revocation are announced once the
+transaction commits (``certificate_issued``, ``certificate_revoked``).
 """
 
 from __future__ import annotations
@@ -27,14 +30,18 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from lms.certificates import folio as folios
-from lms.certificates import pdf, signing
+from lms.certificates import pdf, signing, status_list
 from lms.certificates.credentials import credential, issuer_id, public_url
 from lms.certificates.models import Certificate, IssuerSettings
 from lms.certificates.signals import certificate_issued, certificate_revoked
+from lms.enrollment import api as enrollment_api
 from lms.enrollment import read_models as enrollment_models
 
 if TYPE_CHECKING:
+    from wagtail.images.models import AbstractImage
+
     from lms.accounts.read_models import User
+    from lms.enrollment.read_models import Sede
 
 logger = logging.getLogger(__name__)
 
@@ -60,17 +67,64 @@ def _unique_folio() -> str:
             return candidate
 
 
-def _render_and_store(certificate: Certificate, issuer: IssuerSettings) -> None:
-    logo = None
-    if issuer.logo_id:
-        with issuer.logo.file.open("rb") as handle:
-            logo = handle.read()
+@dataclass(frozen=True)
+class Branding:
+    """Who appears on a constancia: the learner's sede where it has set its own name,
+    logo, signer and signature (Sedes in the admin), the organisation for the rest."""
+
+    sede: Sede | None
+    name: str
+    logo: AbstractImage | None
+    signatory: str
+    signatory_title: str
+    signature: AbstractImage | None
+
+
+def branding_for(*, user_id: int | None, issuer: IssuerSettings) -> Branding:
+    sede = enrollment_api.sede_of_learner(user_id=user_id) if user_id else None
+    if sede is None:
+        return Branding(
+            None,
+            issuer.name,
+            issuer.logo,
+            issuer.signatory_name,
+            issuer.signatory_title,
+            issuer.signature,
+        )
+    own_signer = bool(sede.signatory_name)
+    return Branding(
+        sede=sede,
+        name=sede.certificate_name or issuer.name,
+        logo=sede.certificate_logo or issuer.logo,
+        signatory=sede.signatory_name if own_signer else issuer.signatory_name,
+        signatory_title=sede.signatory_title if own_signer else issuer.signatory_title,
+        # A signature belongs to its signer: never another person's under this name.
+        signature=sede.signature if own_signer else issuer.signature,
+    )
+
+
+def _image_bytes(image: AbstractImage | None) -> bytes | None:
+    if image is None:
+        return None
+    try:
+        with image.file.open("rb") as handle:
+            content: bytes = handle.read()
+    except FileNotFoundError:
+        # A logo whose file is gone must not hold up a certificate: it prints without it.
+        logger.warning("Falta el archivo de la imagen %s de las constancias", image.pk)
+        return None
+    return content
+
+
+def _render_and_store(certificate: Certificate, branding: Branding) -> None:
     content = pdf.render(
         certificate=certificate,
         verify_url=public_url(reverse("certificates:verify", args=[certificate.folio])),
-        signatory=issuer.signatory_name,
-        signatory_title=issuer.signatory_title,
-        logo=logo,
+        issuer_name=branding.name,
+        signatory=branding.signatory,
+        signatory_title=branding.signatory_title,
+        logo=_image_bytes(branding.logo),
+        signature=_image_bytes(branding.signature),
         page_size=getattr(settings, "AULA_CERTIFICATE_PAGE_SIZE", "letter"),
     )
     # A name of our own (the certificate's UUID): never overwrites another certificate.
@@ -78,7 +132,7 @@ def _render_and_store(certificate: Certificate, issuer: IssuerSettings) -> None:
 
 
 def _build(
-    enrollment: enrollment_models.Enrollment, *, learner_name: str, issuer: IssuerSettings
+    enrollment: enrollment_models.Enrollment, *, learner_name: str, branding: Branding
 ) -> Certificate:
     course = enrollment.course
     module = course.module
@@ -94,15 +148,32 @@ def _build(
         module_name=module.name if module else "",
         hours=course.estimated_hours,
         completed_on=timezone.localdate(enrollment.completed_at),
-        issuer_name=issuer.name,
+        sede=branding.sede,
+        issuer_name=branding.name,
         issued_at=timezone.now().replace(microsecond=0),
+        status_index=status_list.free_index(),
     )
     certificate.credential = signing.sign(
         credential(certificate),
-        verification_method=f"{issuer_id()}#clave-1",
+        verification_method=f"{issuer_id(certificate.sede_id)}#clave-1",
         created=certificate.issued_at.isoformat(timespec="seconds"),
     )
     return certificate
+
+
+class _RevokedMeanwhile(Exception):
+    def __init__(self, certificate: Certificate) -> None:
+        self.certificate = certificate
+
+
+def _lock_enrollment(enrollment_id: int | None) -> None:
+    """Serialise issuing and revoking for one enrollment (a row lock on PostgreSQL)."""
+    if enrollment_id is not None:
+        list(
+            enrollment_models.Enrollment.objects.select_for_update()
+            .filter(pk=enrollment_id)
+            .values_list("pk", flat=True)
+        )
 
 
 def _valid_for(enrollment_id: int) -> Certificate | None:
@@ -112,19 +183,36 @@ def _valid_for(enrollment_id: int) -> Certificate | None:
 def issue_certificate(*, enrollment_id: int, learner_name: str | None = None) -> Certificate | None:
     """Issue the certificate of a completed enrollment, once. Returns it (new or the one
     already issued), or None if the enrollment is not completed. Only a new one is
-    announced (``certificate_issued``), once the transaction commits."""
+    announced (``certificate_issued``), once the transaction commits.
+
+    A revocation lasts: when the enrollment's certificate was revoked, this returns the
+    revoked one and issues nothing (the sweep, a retried or repeated message never undo a
+    revocation); only ``reissue`` makes a successor."""
     certificate, created = _issue(enrollment_id=enrollment_id, learner_name=learner_name)
     if certificate is not None and created:
         _announce_issued(certificate)
     return certificate
 
 
-def _issue(*, enrollment_id: int, learner_name: str | None) -> tuple[Certificate | None, bool]:
+def _revoked_for(enrollment_id: int) -> Certificate | None:
+    """The enrollment's last revoked certificate, if it has one."""
+    return (
+        Certificate.objects.filter(enrollment_id=enrollment_id, revoked_at__isnull=False)
+        .order_by("-revoked_at", "-pk")
+        .first()
+    )
+
+
+def _issue(
+    *, enrollment_id: int, learner_name: str | None, successor: bool = False
+) -> tuple[Certificate | None, bool]:
     """The work of ``issue_certificate``, unannounced. Returns the certificate and whether
-    this call created it."""
+    this call created it. Only a re-issue (``successor``) issues after a revocation."""
     existing = _valid_for(enrollment_id)
     if existing:
         return existing, False
+    if not successor and (revoked := _revoked_for(enrollment_id)):
+        return revoked, False
     enrollment = (
         enrollment_models.Enrollment.objects.select_related("user", "course__module")
         .filter(pk=enrollment_id, completed_at__isnull=False)
@@ -132,18 +220,45 @@ def _issue(*, enrollment_id: int, learner_name: str | None) -> tuple[Certificate
     )
     if enrollment is None:
         return None, False
-    issuer = IssuerSettings.load()  # once: name in the snapshot, signatory and logo on paper
+    # Once: the name goes into the snapshot and the credential, signer and logo on paper.
+    branding = branding_for(user_id=enrollment.user_id, issuer=IssuerSettings.load())
     certificate = _build(
-        enrollment, learner_name=learner_name or _learner_name(enrollment.user), issuer=issuer
+        enrollment, learner_name=learner_name or _learner_name(enrollment.user), branding=branding
     )
-    _render_and_store(certificate, issuer)  # raises on a storage outage: the task retries
+    _render_and_store(certificate, branding)  # raises on a storage outage: the task retries
+    inserted = False  # once True, a failure is the commit's: the row may exist after all
     try:
         with transaction.atomic():
+            # A revocation that committed while the PDF was being rendered still counts:
+            # revoking locks the enrollment too, so this sees it (PostgreSQL).
+            _lock_enrollment(enrollment_id)
+            if not successor and (revoked := _revoked_for(enrollment_id)):
+                raise _RevokedMeanwhile(revoked)
             certificate.save()
-    except IntegrityError:
-        # Someone else issued it meanwhile: keep theirs, drop our file.
+            inserted = True
+    except _RevokedMeanwhile as meanwhile:
         certificate.pdf.delete(save=False)
-        return _valid_for(enrollment_id), False
+        return meanwhile.certificate, False
+    except IntegrityError:
+        # Someone else issued it meanwhile: keep theirs, drop our file. With no valid one
+        # afterwards our random folio or status index clashed: raise, the task retries.
+        certificate.pdf.delete(save=False)
+        if (winner := _valid_for(enrollment_id)) is None:
+            raise
+        return winner, False
+    except Exception:
+        # The database failed (a lost connection: the task retries), or anything else.
+        # Before the INSERT no row exists: drop our file, best effort. If only the commit
+        # failed the row may exist: keep the file (cleanup.py deletes it if no row names it).
+        if inserted:
+            name = certificate.pdf.name
+            logger.warning("Constancia %s sin confirmar; su PDF: %s", certificate.folio, name)
+        else:
+            try:
+                certificate.pdf.delete(save=False)
+            except Exception:
+                logger.exception("No se pudo borrar %s, PDF sin registro", certificate.pdf.name)
+        raise
     transaction.on_commit(lambda: _notify(certificate))
     return certificate, True
 
@@ -217,6 +332,7 @@ def _revoke(*, certificate: Certificate, by: User | None, reason: str) -> None:
     if not reason:
         raise CertificateError("reason_required", _("Escriba el motivo de la anulación."))
     now = timezone.now()
+    _lock_enrollment(certificate.enrollment_id)
     # Only a row still valid in the database: a stale copy of a certificate revoked
     # meanwhile (two coordinators at once) is refused too, so it is revoked (and
     # announced) once.
@@ -252,7 +368,9 @@ def reissue(
         raise CertificateError("name_required", _("Escriba el nombre como debe aparecer."))
     with transaction.atomic():
         _revoke(certificate=certificate, by=by, reason=reason)
-        new, created = _issue(enrollment_id=certificate.enrollment_id, learner_name=learner_name)
+        new, created = _issue(
+            enrollment_id=certificate.enrollment_id, learner_name=learner_name, successor=True
+        )
         if new is None:  # the enrollment is no longer completed: nothing to re-issue
             raise CertificateError(
                 "not_completed",

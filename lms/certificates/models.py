@@ -26,6 +26,14 @@ class IssuerSettings(BaseGenericSetting):
     )
     signatory_name = models.CharField(_("nombre de quien firma"), max_length=200, blank=True)
     signatory_title = models.CharField(_("cargo de quien firma"), max_length=200, blank=True)
+    signature = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("imagen de la firma"),
+    )
 
     panels = [
         FieldPanel("name"),
@@ -33,6 +41,7 @@ class IssuerSettings(BaseGenericSetting):
         FieldPanel("logo"),
         FieldPanel("signatory_name"),
         FieldPanel("signatory_title"),
+        FieldPanel("signature"),
     ]
 
     class Meta:
@@ -66,6 +75,16 @@ class Certificate(models.Model):
         on_delete=models.SET_NULL,
         related_name="certificates",
     )
+    # The sede whose name, logo and signer the constancia carries (the learner's grupo's
+    # at issue time), and which is the issuer of its credential; None: the organisation.
+    sede = models.ForeignKey(
+        "enrollment.Sede",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("sede"),
+    )
     learner_name = models.CharField(_("nombre"), max_length=200)
     course_title = models.CharField(_("curso"), max_length=255)
     course_id = models.PositiveIntegerField(null=True, blank=True)
@@ -77,6 +96,10 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField(_("emitida el"))
     pdf = models.FileField(_("PDF"), upload_to="constancias/", max_length=200)
     credential = models.JSONField(_("credencial firmada"))
+    # Its bit in the published revocation list (W3C Bitstring Status List): list
+    # ``status_index // status_list.SIZE``, bit ``status_index % status_list.SIZE``. Chosen
+    # at random among the free ones, so a bit's position says nothing of who or when.
+    status_index = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False)
     revoked_at = models.DateTimeField(_("anulada el"), null=True, blank=True)
     revoked_reason = models.TextField(_("motivo de anulación"), blank=True)
     revoked_by = models.ForeignKey(

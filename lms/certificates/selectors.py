@@ -14,23 +14,25 @@ if TYPE_CHECKING:
 
 
 def lookup(*, folio: str) -> Certificate | None:
-    canonical = folios.normalize(folio)
+    """The constancia with the folio someone typed (separators, case and O/I/L forgiven):
+    one issued today, or one printed with the legacy Luhn check character, found only as
+    it is in the register."""
+    canonical = folios.normalize(folio) or folios.normalize_legacy(folio)
     if canonical is None:
         return None
     return Certificate.objects.select_related("replaced_by").filter(folio=canonical).first()
 
 
 def missing_certificates(*, limit: int = 500) -> list[int]:
-    """Completed, active enrollments that have no valid certificate (a lost message, a
-    broker outage at completion time)."""
+    """Completed, active enrollments that never had a certificate (a lost message, a
+    broker outage at completion time). One that was revoked is not missing: a revocation
+    lasts until someone re-issues it."""
     return list(
         enrollment_models.Enrollment.objects.filter(
             completed_at__isnull=False, withdrawn_at__isnull=True
         )
         .exclude(
-            pk__in=Certificate.objects.filter(
-                revoked_at__isnull=True, enrollment__isnull=False
-            ).values("enrollment_id")
+            pk__in=Certificate.objects.filter(enrollment__isnull=False).values("enrollment_id")
         )
         .order_by("completed_at")
         .values_list("pk", flat=True)[:limit]

@@ -13,6 +13,7 @@ import base64
 import copy
 import hashlib
 import json
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -44,7 +45,7 @@ def b58decode(text: str) -> bytes:
     return b"\0" * (len(text) - len(text.lstrip("1"))) + body
 
 
-def canonical(document: dict) -> bytes:
+def canonical(document: dict[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -79,13 +80,13 @@ def public_key_from_multibase(value: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(data[2:])
 
 
-def _hash_data(unsigned: dict, options: dict) -> bytes:
+def _hash_data(unsigned: dict[str, Any], options: dict[str, Any]) -> bytes:
     return (
         hashlib.sha256(canonical(options)).digest() + hashlib.sha256(canonical(unsigned)).digest()
     )
 
 
-def sign(credential: dict, *, verification_method: str, created: str) -> dict:
+def sign(credential: dict[str, Any], *, verification_method: str, created: str) -> dict[str, Any]:
     options = {
         "type": "DataIntegrityProof",
         "cryptosuite": "eddsa-jcs-2022",
@@ -97,15 +98,27 @@ def sign(credential: dict, *, verification_method: str, created: str) -> dict:
     signature = private_key().sign(_hash_data(credential, options))
     proof = {k: v for k, v in options.items() if k != "@context"}
     proof["proofValue"] = "z" + b58encode(signature)
-    return {**credential, "proof": proof}
+    # A list of one proof, as Open Badges 3.0 writes it (``proof``: Proof [0..*]; its JSON
+    # Schema wants an array); VC 2.0 allows both. The proof is not part of what is signed.
+    return {**credential, "proof": [proof]}
 
 
-def verify(signed: dict, public: Ed25519PublicKey) -> bool:
+def only_proof(signed: dict[str, Any]) -> dict[str, Any] | None:
+    """The document's one proof, written as an object (constancias issued before
+    2026-12-03) or as a list of one; None for anything else."""
+    proof = signed.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
+    return proof if isinstance(proof, dict) else None
+
+
+def verify(signed: dict[str, Any], public: Ed25519PublicKey) -> bool:
     """True when the proof was made by ``public`` over exactly this credential."""
-    if not isinstance(signed, dict) or not isinstance(signed.get("proof"), dict):
+    found = only_proof(signed) if isinstance(signed, dict) else None
+    if found is None:
         return False
-    document = copy.deepcopy(signed)
-    proof = document.pop("proof")
+    proof = dict(found)
+    document = {k: copy.deepcopy(v) for k, v in signed.items() if k != "proof"}
     value = proof.pop("proofValue", "")
     if proof.get("cryptosuite") != "eddsa-jcs-2022" or not str(value).startswith("z"):
         return False

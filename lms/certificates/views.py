@@ -1,14 +1,16 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
 from lms.accounts import api as accounts_api
 from lms.certificates import api, forms
 from lms.certificates import folio as folios
+from lms.certificates import status_list as status_lists
 from lms.certificates.models import Certificate
 from lms.enrollment import api as enrollment_api
 from lms.files import private_file_response
@@ -16,11 +18,17 @@ from lms.files import private_file_response
 RATE = "30/m"
 
 
+def _is_valid(certificate) -> bool:
+    """Valid in the register and in the published revocation list (which a verifier
+    elsewhere reads): the page says what any verifier would find."""
+    return certificate.is_valid and not status_lists.is_revoked(certificate)
+
+
 def _public(certificate) -> dict:
     """Only what a verifier needs: no account, no contact data."""
     data = {
         "folio": certificate.folio,
-        "status": "valid" if certificate.is_valid else "revoked",
+        "status": "valid" if _is_valid(certificate) else "revoked",
         "name": certificate.learner_name,
         "course": certificate.course_title,
         "module": certificate.module_code or None,
@@ -33,6 +41,8 @@ def _public(certificate) -> dict:
         data["revoked_on"] = timezone.localdate(certificate.revoked_at).isoformat()
         if certificate.replaced_by_id:
             data["replaced_by"] = certificate.replaced_by.folio
+    if certificate.status_index is not None:
+        data["credentialStatus"] = status_lists.entry(certificate)
     return data
 
 
@@ -54,8 +64,11 @@ def verify_form(request):
 @never_cache
 @ratelimit(key="ip", rate=RATE, block=True)
 def verify(request, folio: str, as_json: bool = False):
-    canonical = folios.normalize(folio)
-    certificate = api.lookup(folio=canonical) if canonical else None
+    """A folio issued today is "unknown" when it is not in the register; a string that
+    passes only the legacy check is a folio only if it is there (printed before): otherwise
+    it is a typo, answered "malformed" like any other."""
+    certificate = api.lookup(folio=folio)
+    canonical = certificate.folio if certificate else folios.normalize(folio)
     if as_json:
         if certificate is None:
             if canonical:
@@ -67,6 +80,7 @@ def verify(request, folio: str, as_json: bool = False):
     context = {
         "folio": canonical or forms.shown(folio),
         "certificate": certificate,
+        "valid": certificate is not None and _is_valid(certificate),
         "state": "malformed" if not canonical else ("found" if certificate else "unknown"),
         "form": forms.VerifyForm(),
     }
@@ -123,4 +137,34 @@ def download_credential(request, certificate_uuid):
         certificate.credential, json_dumps_params={"ensure_ascii": False, "indent": 2}
     )
     response["Content-Disposition"] = f'attachment; filename="constancia-{certificate.folio}.json"'
+    return response
+
+
+@require_safe
+def status_list(request, number: int):
+    """A revocation list as a signed ``BitstringStatusListCredential``: public, for any
+    verifier. Built from the database, so a revocation is in it at once; verifiers and
+    proxies may keep it ``status_list.MAX_AGE`` seconds, and ask again cheaply (ETag)."""
+    if not status_lists.exists(number):
+        raise Http404
+    document = status_lists.status_list_credential(number)
+    tag = status_lists.etag(document)
+    if request.headers.get("If-None-Match") == tag:
+        response = HttpResponseNotModified()
+    else:
+        response = JsonResponse(document, content_type="application/vc+ld+json")
+    response["ETag"] = tag
+    response["Cache-Control"] = f"public, max-age={status_lists.MAX_AGE}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def sede_issuer(request, sede_id: int):
+    """The issuer Profile of a sede's credentials (public, with the key to verify them)."""
+    profile = api.sede_issuer_profile(sede_id)
+    if profile is None:
+        raise Http404
+    response = JsonResponse(profile)
+    response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -46,6 +46,7 @@ from lms.enrollment.selectors import (
     learners_in_scope,
     memberships_in_scope,
     plain_learners,
+    sede_of_learner,
     sedes_in_scope,
 )
 from lms.enrollment.services import (
@@ -100,6 +101,7 @@ __all__ = [
     "new_join_code",
     "plain_learners",
     "register_scoped_model",
+    "sede_of_learner",
     "sedes_in_scope",
     "send_welcome_email",
     "withdraw",

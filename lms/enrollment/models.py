@@ -85,6 +85,36 @@ class Sede(models.Model):
         verbose_name=_("coordinadores"),
     )
     active = models.BooleanField(_("activa"), default=True)
+    # How the sede appears on the constancias of its learners (and as the issuer of their
+    # signed credentials). Empty fields fall back to the organisation's own ("Organización
+    # emisora de constancias").
+    certificate_name = models.CharField(
+        _("nombre en las constancias"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Como debe aparecer la sede en las constancias, p. ej. «Plaza Comunitaria San José»."
+        ),
+    )
+    certificate_logo = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("logotipo en las constancias"),
+    )
+    signatory_name = models.CharField(_("nombre de quien firma"), max_length=200, blank=True)
+    signatory_title = models.CharField(_("cargo de quien firma"), max_length=200, blank=True)
+    signature = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("imagen de la firma"),
+        help_text=_("Una imagen de la firma sobre fondo blanco o transparente (PNG o JPG)."),
+    )
 
     class Meta:
         verbose_name = _("sede")

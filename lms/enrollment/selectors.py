@@ -135,6 +135,18 @@ def sedes_in_scope(*, user: User | AnonymousUser) -> QuerySet[Sede]:
     return Sede.objects.filter(coordinators=user)
 
 
+def sede_of_learner(*, user_id: int) -> Sede | None:
+    """The sede whose name goes on a learner's constancias: that of the grupo they joined
+    last among the active sedes (a learner usually has one), or None."""
+    membership = (
+        Membership.objects.filter(user_id=user_id, grupo__sede__active=True)
+        .select_related("grupo__sede__certificate_logo", "grupo__sede__signature")
+        .order_by("-joined_at", "-pk")
+        .first()
+    )
+    return membership.grupo.sede if membership else None
+
+
 def plain_learners() -> QuerySet[User]:
     """The accounts a coordinator may ever see or act on: active learners and nothing more.
 

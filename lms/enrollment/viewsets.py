@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_filters import ModelChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
@@ -301,6 +301,20 @@ class SedeViewSet(_ScopedSnippetViewSet):
             FieldPanel("state"),
             FieldPanel("coordinators", widget=forms.CheckboxSelectMultiple),
             FieldPanel("active"),
+            MultiFieldPanel(
+                [
+                    FieldPanel("certificate_name"),
+                    FieldPanel("certificate_logo"),
+                    FieldPanel("signatory_name"),
+                    FieldPanel("signatory_title"),
+                    FieldPanel("signature"),
+                ],
+                heading=_("En las constancias"),
+                help_text=_(
+                    "Lo que se imprime en las constancias de los educandos de esta sede. Lo que "
+                    "deje vacío se toma de la organización emisora."
+                ),
+            ),
         ],
         base_form_class=SedeAdminForm,
     )
