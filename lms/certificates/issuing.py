@@ -69,8 +69,9 @@ def _unique_folio() -> str:
 
 @dataclass(frozen=True)
 class Branding:
-    """Who appears on a constancia: the learner's sede where it has set its own name,
-    logo, signer and signature (Sedes in the admin), the organisation for the rest."""
+    """Who appears on a constancia: the learner's sede once it has set the name it issues
+    under (and then its logo, signer and signature where set; Sedes in the admin), the
+    organisation for the rest."""
 
     sede: Sede | None
     name: str
@@ -82,7 +83,9 @@ class Branding:
 
 def branding_for(*, user_id: int | None, issuer: IssuerSettings) -> Branding:
     sede = enrollment_api.sede_of_learner(user_id=user_id) if user_id else None
-    if sede is None:
+    # A sede issues under its own name only once it has written that name (Sedes in the
+    # admin); until then the organisation issues, with all its own details.
+    if sede is None or not sede.certificate_name:
         return Branding(
             None,
             issuer.name,
@@ -94,7 +97,7 @@ def branding_for(*, user_id: int | None, issuer: IssuerSettings) -> Branding:
     own_signer = bool(sede.signatory_name)
     return Branding(
         sede=sede,
-        name=sede.certificate_name or issuer.name,
+        name=sede.certificate_name,
         logo=sede.certificate_logo or issuer.logo,
         signatory=sede.signatory_name if own_signer else issuer.signatory_name,
         signatory_title=sede.signatory_title if own_signer else issuer.signatory_title,

@@ -93,7 +93,8 @@ class Sede(models.Model):
         max_length=200,
         blank=True,
         help_text=_(
-            "Como debe aparecer la sede en las constancias, p. ej. «Plaza Comunitaria San José»."
+            "Como debe aparecer la sede en las constancias, p. ej. «Plaza Comunitaria San "
+            "José». Si lo deja vacío, las constancias de esta sede las emite la organización."
         ),
     )
     certificate_logo = models.ForeignKey(

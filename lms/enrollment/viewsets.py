@@ -311,8 +311,9 @@ class SedeViewSet(_ScopedSnippetViewSet):
                 ],
                 heading=_("En las constancias"),
                 help_text=_(
-                    "Lo que se imprime en las constancias de los educandos de esta sede. Lo que "
-                    "deje vacío se toma de la organización emisora."
+                    "Con un nombre escrito aquí, las constancias de los educandos de esta sede "
+                    "las emite la sede, con este logotipo y esta firma; lo que deje vacío se "
+                    "toma de la organización emisora."
                 ),
             ),
         ],

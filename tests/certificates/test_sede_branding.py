@@ -103,6 +103,21 @@ def test_what_a_sede_leaves_empty_comes_from_the_organisation(
     assert "Mtra. Elena Ruiz" in text and "Dirección académica" in text
 
 
+def test_a_sede_that_has_not_named_itself_leaves_it_to_the_organisation(
+    sedes, make_user, course, django_capture_on_commit_callbacks
+):
+    sede, _coordinator, grupo = sedes["sur"]
+    sede.signatory_name = "Alguien de la sede"  # a signer alone does not make it the issuer
+    sede.save()
+    learner = make_user("sin-nombre", accounts_api.roles.EDUCANDO)
+    enrollment_api.add_to_grupo(user=learner, grupo=grupo)
+    certificate = _certificate_of(learner, course, django_capture_on_commit_callbacks)
+    assert certificate.sede is None
+    assert certificate.issuer_name == IssuerSettings.load().name
+    assert certificate.credential["issuer"]["id"] == issuer_id()
+    assert "Alguien de la sede" not in _pdf(certificate).pages[0].extract_text()
+
+
 def test_a_learner_without_a_sede_gets_the_organisation(
     make_user, course, django_capture_on_commit_callbacks
 ):

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='sede',
             name='certificate_name',
-            field=models.CharField(blank=True, help_text='Como debe aparecer la sede en las constancias, p. ej. «Plaza Comunitaria San José».', max_length=200, verbose_name='nombre en las constancias'),
+            field=models.CharField(blank=True, help_text='Como debe aparecer la sede en las constancias, p. ej. «Plaza Comunitaria San José». Si lo deja vacío, las constancias de esta sede las emite la organización.', max_length=200, verbose_name='nombre en las constancias'),
         ),
         migrations.AddField(
             model_name='sede',
