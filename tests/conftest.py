@@ -52,6 +52,20 @@ def django_db_setup(
 
 
 @pytest.fixture(autouse=True)
+def _no_test_leaves_its_settings_behind():
+    """A test's own storage or broker must end with it: a settings override restored in
+    the wrong order (pytest-django's ``settings`` torn down after a fixture's
+    ``override_settings``) once left every later test of the process storing files in a
+    deleted folder. Set up first, this checks after every other fixture is torn down."""
+    from django.conf import settings
+
+    before = (repr(settings.STORAGES), settings.CELERY_BROKER_URL, settings.MEDIA_ROOT)
+    yield
+    after = (repr(settings.STORAGES), settings.CELERY_BROKER_URL, settings.MEDIA_ROOT)
+    assert after == before, "this test left its settings changed"
+
+
+@pytest.fixture(autouse=True)
 def _staff_sessions_passed_the_second_step(request, monkeypatch):
     """Tests sign staff in with ``client.force_login``, past the login form: give those
     sessions a confirmed authenticator, as if the person had typed its code. The tests of

@@ -345,7 +345,10 @@ def test_orphan_pdfs_are_deleted_once_old_and_never_one_with_a_row(
             default_storage.delete(name)
 
 
-def test_the_nightly_task_deletes_orphans(enrolled, course, settings, media):
+def test_the_nightly_task_deletes_orphans(media, enrolled, course, settings):
+    # ``media`` first: pytest-django's ``settings`` restores, at teardown, the settings it
+    # found when first changed; set up after ``media``, it is torn down before it, so the
+    # test's own storage never outlives the test.
     from lms.certificates.tasks import delete_orphan_pdfs
 
     settings.AULA_CERTIFICATE_ORPHAN_AGE = 0

@@ -247,6 +247,8 @@ def certificate_without_module(enrolled, course, django_capture_on_commit_callba
 def sede_certificate(enrolled, course, sedes, django_capture_on_commit_callbacks):
     """A constancia issued in the name of the learner's sede (its own issuer profile)."""
     sede, _coordinator, grupo = sedes["norte"]
+    sede.certificate_name = "Plaza Comunitaria Norte"  # it issues under its own name
+    sede.save()
     grupo.learners.add(enrolled)
     with django_capture_on_commit_callbacks(execute=True):
         enrollment = complete(enrolled, course)
