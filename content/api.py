@@ -29,6 +29,7 @@ from content.library.media import (
     export_media,
     image_for_file,
 )
+from content.numbers import parse_number
 from content.text import normalize_text
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "image_for_file",
     "list_course_folders",
     "normalize_text",
+    "parse_number",
     "read_course_folder",
     "walk_contents",
     "write_yaml",

@@ -248,6 +248,18 @@ class OptionBlock(blocks.StructBlock):
         max_length=500,
         help_text=_("Lo que verá el educando si elige esta opción."),
     )
+    pinned = blocks.BooleanBlock(
+        label=_("Fija en su lugar"),
+        required=False,
+        help_text=_(
+            "Las opciones se muestran en otro orden a cada educando y en cada intento. "
+            "Marque esta casilla para que esta opción no se mueva, por ejemplo «Todas las "
+            "anteriores» o «Ninguna de las anteriores»."
+        ),
+    )
+
+    # The library format leaves these fields out of a file unless they are set (true).
+    omitted_in_files_unless_set = ("pinned",)
 
     class Meta:
         icon = "radio-full"
@@ -343,15 +355,33 @@ class TrueFalseBlock(BaseQuestionBlock):
 
 
 class NumericBlock(BaseQuestionBlock):
-    answer = blocks.FloatBlock(label=_("Respuesta"))
+    answer = blocks.FloatBlock(
+        label=_("Respuesta"),
+        help_text=_(
+            "Con punto decimal: para 3/8 escriba 0.375. El educando puede escribir fracciones "
+            "(3/8, 1 3/4, 1 y 3/4, ¾), decimales con punto o coma (12.5 o 12,5), miles con coma, "
+            "punto o espacio (1,250.50 o 1.250,50), signos $ y %, y una unidad después del "
+            "número (45 minutos, 250 pesos). Ojo: 1,234 y 1.234 se leen como mil doscientos "
+            "treinta y cuatro."
+        ),
+    )
     tolerance = blocks.FloatBlock(
         label=_("Margen aceptado"),
         default=0,
         min_value=0,
-        help_text=_("Se acepta la respuesta si no se aleja más que esto. 0 = exacta."),
+        help_text=_(
+            "Se acepta la respuesta si no se aleja más que esto. 0 = exacta. Si la respuesta "
+            "no tiene un decimal exacto (1/3 = 0.333…), ponga un margen, por ejemplo 0.01."
+        ),
     )
     unit = blocks.CharBlock(
-        label=_("Unidad"), required=False, max_length=20, help_text=_("Por ejemplo: %, $, kg.")
+        label=_("Unidad"),
+        required=False,
+        max_length=20,
+        help_text=_(
+            "Por ejemplo: %, $, kg. Se muestra junto a la casilla; el educando puede escribirla "
+            "o no. Con %, la respuesta es el número escrito: 45 % es 45."
+        ),
     )
     explanation = blocks.TextBlock(label=_("Explicación"), required=False)
 

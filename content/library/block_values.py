@@ -163,11 +163,17 @@ def block_to_file(block: blocks.Block, raw: Any, *, media: MediaResolver) -> Any
         ]
     if isinstance(block, blocks.StructBlock):
         raw = raw or {}
-        return {
-            name: block_to_file(
-                child, raw.get(name, child.get_prep_value(child.get_default())), media=media
-            )
+        # Fields added to the format later (an option's ``pinned``) are written only when
+        # set (true, not empty), so files written before them stay canonical.
+        optional = getattr(block, "omitted_in_files_unless_set", ())
+        values = {
+            name: (child, raw.get(name, child.get_prep_value(child.get_default())))
             for name, child in block.child_blocks.items()
+        }
+        return {
+            name: block_to_file(child, value, media=media)
+            for name, (child, value) in values.items()
+            if name not in optional or value
         }
     if isinstance(block, blocks.ListBlock):
         items = raw or []

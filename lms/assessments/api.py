@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from courses import api as courses_api
@@ -33,10 +36,15 @@ __all__ = [
     "attempt_graded",
     "attempts_for",
     "export_personal_data",
+    "option_order_seed",
     "pinned_assessment",
     "placement",
+    "shown_options",
+    "shuffle_around_pinned",
     "submit_attempt",
 ]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,6 +62,50 @@ def pinned_assessment(attempt: Attempt) -> AssessmentPage:
 
     assessment: AssessmentPage = Revision.objects.get(pk=attempt.revision_id).as_object()
     return assessment
+
+
+def option_order_seed(
+    *, user_id: int, assessment_id: int, attempt_number: int, revision_id: int, block_id: str
+) -> int:
+    """The seed of a question's option order for one learner's attempt: a keyed hash (the
+    site's secret key) of who, which assessment, which attempt (the one about to be made),
+    which published revision and which question. Nothing is stored: the same page shown
+    again gives the same order until an attempt is recorded, and the next attempt another.
+    Without the secret key nobody can work the order out in advance."""
+    message = f"{user_id}:{assessment_id}:{attempt_number}:{revision_id}:{block_id}"
+    digest = salted_hmac("aula.assessments.option_order", message, algorithm="sha256").digest()
+    return int.from_bytes(digest, "big")
+
+
+def shuffle_around_pinned(items: Sequence[T], pinned: Sequence[bool], seed: int) -> list[T]:
+    """``items`` shuffled with ``seed``, those marked ``pinned`` left in their place."""
+    free = [item for item, fixed in zip(items, pinned, strict=True) if not fixed]
+    # Not for secrecy: the seed is already a keyed hash; this only has to be repeatable.
+    random.Random(seed).shuffle(free)  # noqa: S311
+    moved = iter(free)
+    return [item if fixed else next(moved) for item, fixed in zip(items, pinned, strict=True)]
+
+
+def shown_options(
+    *, user_id: int | None, assessment: AssessmentPage, attempt_number: int | None, block: Any
+) -> list[Any]:
+    """The options of a choice question (bound blocks) in the order this learner sees them
+    for the attempt ``attempt_number`` (the one about to be made). Grading goes by option
+    id, so the order never changes what an answer means. Without a learner or an attempt
+    number (an anonymous visitor, an editor's preview) or a published revision: the
+    order of the file."""
+    options = list(block.value["options"].bound_blocks)
+    revision_id = assessment.live_revision_id
+    if user_id is None or attempt_number is None or revision_id is None:
+        return options
+    seed = option_order_seed(
+        user_id=user_id,
+        assessment_id=assessment.pk,
+        attempt_number=attempt_number,
+        revision_id=revision_id,
+        block_id=block.id,
+    )
+    return shuffle_around_pinned(options, [bool(o.value.get("pinned")) for o in options], seed)
 
 
 def submit_attempt(

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
-from content.api import normalize_text
+from content.api import normalize_text, parse_number
+
+_SLACK = Fraction(1, 10**9)
 
 
-def _parse_number(text: str) -> float | None:
-    text = text.strip().replace(" ", "").replace("$", "").replace("%", "")
-    # Accept "1,234.5" (US) and "12,5" (a decimal comma) alike.
-    if text.count(",") == 1 and "." not in text and len(text.split(",")[1]) != 3:
-        text = text.replace(",", ".")
-    text = text.replace(",", "")
+def _parse_number(text: str) -> Fraction | None:
+    """The learner's typed number, exactly: fractions, mixed numbers, "12,5", "1.250,50",
+    "$1,250.50", "45 minutos"… (the rules are in ``content.numbers``)."""
+    return parse_number(text)
+
+
+def _as_fraction(number: object) -> Fraction | None:
+    """An author's float (answer or tolerance) as the decimal they typed: 0.1 is 1/10."""
+    if number is None or isinstance(number, bool):
+        return None
     try:
-        return float(text)
-    except ValueError:
+        return Fraction(str(number))
+    except (ValueError, ZeroDivisionError):  # nan, inf
         return None
 
 
@@ -37,9 +44,14 @@ def grade_question(kind: str, value, given: list[str]) -> dict:
         expected = "true" if value["answer"] else "false"
         result["correct"] = given[:1] == [expected]
     elif kind == "numeric":
+        # Exact arithmetic on the answer and tolerance as the author wrote them, so the
+        # boundary counts ("3.15" for 3.14 ± 0.01); _SLACK absorbs float noise in a stored
+        # answer (0.30000000000000004), so it never fails a learner.
         number = _parse_number(given[0]) if given else None
+        answer = _as_fraction(value["answer"])
+        tolerance = abs(_as_fraction(value["tolerance"] or 0) or Fraction(0))
         result["correct"] = (
-            number is not None and abs(number - value["answer"]) <= (value["tolerance"] or 0) + 1e-9
+            number is not None and answer is not None and abs(number - answer) <= tolerance + _SLACK
         )
     elif kind == "short_answer":
         accepted = {normalize_text(a) for a in value["accepted_answers"]}

@@ -1,8 +1,11 @@
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses import api as courses_api
@@ -41,29 +44,73 @@ def submit(request, page_id: int):
 
 @login_required
 def attempt_detail(request, attempt_uuid):
+    """An attempt's result. A final assessment keeps its key until the learner has passed
+    it or has no attempts left: until then each question says only right or wrong (no
+    right answer, no explanation, not even the learner's own answer, which together would
+    give the key away). Practice quizzes and diagnostics show everything at once."""
     attempt = get_object_or_404(Attempt, uuid=attempt_uuid)
     if attempt.user_id != request.user.pk:
         raise Http404  # never reveal that someone else's attempt exists
     assessment = api.pinned_assessment(attempt)
     live = courses_models.AssessmentPage.objects.filter(pk=attempt.assessment_id).first()
-    questions = [
-        {
-            "block": block,
-            "result": attempt.results.get(block.id, {}),
-            "given": attempt.answers.get(block.id, []),
-        }
-        for block in assessment.questions
-    ]
     attempts = api.attempts_for(user=request.user, assessment_id=attempt.assessment_id)
     remaining = (assessment.max_attempts - len(attempts)) if assessment.max_attempts else None
+    reveal = (
+        assessment.kind != courses_api.AssessmentKind.FINAL
+        or any(a.passed for a in attempts)
+        or (remaining is not None and remaining <= 0)
+    )
+    questions = []
+    for block in assessment.questions:
+        result = attempt.results.get(block.id, {})
+        given = attempt.answers.get(block.id, [])
+        question = {"block": block, "result": result}
+        if reveal:
+            question |= {
+                "given": _given_text(block, given),
+                "right": _right_text(block, result),
+                "feedback": result.get("feedback", []),
+            }
+        questions.append(question)
     context = {
         "attempt": attempt,
         "assessment": assessment,
         "live": live,
         "questions": questions,
         "remaining": remaining,
+        "reveal": reveal,
         "right": sum(1 for q in questions if q["result"].get("correct")),
     }
     if assessment.kind == courses_api.AssessmentKind.DIAGNOSTIC:
         context["placement"] = api.placement(attempt=attempt)
     return TemplateResponse(request, "assessments/attempt.html", context)
+
+
+def _true_false(value: bool) -> str:
+    return _("Verdadero") if value else _("Falso")
+
+
+def _given_text(block, given: list[str]) -> list[str]:
+    """What the learner answered, as they saw it."""
+    given = [g for g in given if g and g.strip()]
+    if block.block_type in ("single_choice", "multiple_choice"):
+        texts = {o.id: o.value["text"] for o in block.value["options"].bound_blocks}
+        return [texts[g] for g in given if g in texts]
+    if block.block_type == "true_false":
+        return [_true_false(g == "true") for g in given[:1] if g in ("true", "false")]
+    return given[:1]
+
+
+def _right_text(block, result: dict) -> list[str]:
+    """The right answer of the question, as it was when the attempt was taken."""
+    value = block.value
+    if block.block_type in ("single_choice", "multiple_choice"):
+        return list(result.get("right_options", []))
+    if block.block_type == "true_false":
+        return [_true_false(bool(value["answer"]))]
+    if block.block_type == "numeric":
+        number = format(Decimal(str(value["answer"])).normalize(), "f")
+        return [f"{number} {value['unit']}".strip() if value.get("unit") else number]
+    if block.block_type == "short_answer":
+        return list(value["accepted_answers"])[:1]
+    return []

@@ -19,7 +19,25 @@ def assessment_state(context, page):
         "best": max((a.score for a in attempts), default=None),
         "passed": any(a.passed for a in attempts),
         "can_submit": user.is_authenticated and (remaining is None or remaining > 0),
+        # The attempt the form makes: the order of the options is this attempt's.
+        "number": len(attempts) + 1,
         # The id of the attempt the form makes, new each time the page is shown: the form
         # sent twice makes one attempt.
         "attempt_id": uuid.uuid4(),
     }
+
+
+@register.simple_tag(takes_context=True)
+def shown_options(context, page, block, state):
+    """A choice question's options in this learner's order for the attempt about to be
+    made (``state`` from ``assessment_state``); the file's order in a preview or for an
+    anonymous visitor. No query."""
+    request = context["request"]
+    user = request.user
+    preview = getattr(request, "is_preview", False)
+    return api.shown_options(
+        user_id=user.pk if user.is_authenticated and not preview else None,
+        assessment=page,
+        attempt_number=None if preview else state["number"],
+        block=block,
+    )
