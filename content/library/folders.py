@@ -140,6 +140,21 @@ def read_course_folder(path: Path) -> CourseFolder:
                 "slug",
                 _("Debe ser «%(slug)s», como el nombre del archivo.") % {"slug": entry.slug},
             )
+        drawn = data.get("questions_per_attempt")
+        if (
+            entry.kind == "assessment"
+            and drawn is not None
+            and not 1 <= drawn <= len(data["questions"])
+        ):
+            raise LibraryError(
+                file,
+                "questions_per_attempt",
+                _(
+                    "Debe ser un número entero de 1 al número de preguntas (%(n)d), "
+                    "o null para mostrar todas."
+                )
+                % {"n": len(data["questions"])},
+            )
         (lessons if entry.kind == "lesson" else assessments)[entry.slug] = data
     final = manifest.get("final_assessment")
     if final and final not in assessments:

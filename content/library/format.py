@@ -128,6 +128,7 @@ ASSESSMENT_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "kind": (_TEXT, True),
     "pass_mark": (_INT, True),
     "max_attempts": (_OPT_INT, False),
+    "questions_per_attempt": (_OPT_INT, False),
     "intro": (_TEXT, False),
     "questions": (_LIST, True),
 }

@@ -70,6 +70,12 @@ def _contents(parent: Page, folder: Path, media: _ExportMedia) -> list[dict]:
                     "kind": child.kind,
                     "pass_mark": child.pass_mark,
                     "max_attempts": child.max_attempts,
+                    # Written only for a question pool: files without one stay as they were.
+                    **(
+                        {"questions_per_attempt": child.questions_per_attempt}
+                        if child.questions_per_attempt
+                        else {}
+                    ),
                     "intro": child.intro,
                     "questions": block_to_file(
                         AssessmentPage.questions.field.stream_block,

@@ -173,6 +173,7 @@ def _import_pages(
                 "kind": data["kind"],
                 "pass_mark": data["pass_mark"],
                 "max_attempts": data.get("max_attempts"),
+                "questions_per_attempt": data.get("questions_per_attempt"),
                 "intro": data.get("intro", ""),
             }
             streams = {

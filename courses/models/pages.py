@@ -319,6 +319,17 @@ class AssessmentPage(CourseTreeMixin, Page):
         validators=[MinValueValidator(1)],
         help_text=_("Déjelo vacío para permitir intentos sin límite."),
     )
+    questions_per_attempt = models.PositiveSmallIntegerField(
+        _("preguntas por intento"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Para usar las preguntas como banco: en cada intento, cada persona recibe esta "
+            "cantidad de preguntas elegidas al azar entre todas, otras en el siguiente "
+            "intento. Déjelo vacío para mostrar siempre todas las preguntas."
+        ),
+    )
     intro = RichTextField(_("instrucciones"), blank=True, features=RICH_TEXT_FEATURES)
     questions = StreamField(QuestionStreamBlock(), verbose_name=_("preguntas"))
 
@@ -330,7 +341,12 @@ class AssessmentPage(CourseTreeMixin, Page):
     settings_panels = [
         *Page.settings_panels,
         MultiFieldPanel(
-            [FieldPanel("kind"), FieldPanel("pass_mark"), FieldPanel("max_attempts")],
+            [
+                FieldPanel("kind"),
+                FieldPanel("pass_mark"),
+                FieldPanel("max_attempts"),
+                FieldPanel("questions_per_attempt"),
+            ],
             heading=_("Evaluación"),
         ),
     ]
@@ -360,4 +376,22 @@ class AssessmentPage(CourseTreeMixin, Page):
         if in_catalog and self.kind != AssessmentKind.DIAGNOSTIC:
             raise ValidationError(
                 {"kind": _("En el catálogo solo puede haber evaluaciones diagnósticas.")}
+            )
+        drawn, pool = self.questions_per_attempt, len(self.questions)
+        if drawn is not None and drawn < 1:
+            raise ValidationError(
+                {
+                    "questions_per_attempt": _(
+                        "Debe ser al menos 1. Déjelo vacío para mostrar todas las preguntas."
+                    )
+                }
+            )
+        if drawn is not None and drawn > pool:
+            raise ValidationError(
+                {
+                    "questions_per_attempt": _(
+                        "No puede ser mayor que el número de preguntas de la evaluación (%(n)d)."
+                    )
+                    % {"n": pool}
+                }
             )

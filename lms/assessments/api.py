@@ -34,11 +34,14 @@ __all__ = [
     "AttemptError",
     "Placement",
     "attempt_graded",
+    "attempt_questions",
     "attempts_for",
+    "drawn_questions",
     "export_personal_data",
     "option_order_seed",
     "pinned_assessment",
     "placement",
+    "question_draw_seed",
     "shown_options",
     "shuffle_around_pinned",
     "submit_attempt",
@@ -108,14 +111,78 @@ def shown_options(
     return shuffle_around_pinned(options, [bool(o.value.get("pinned")) for o in options], seed)
 
 
+def question_draw_seed(
+    *, user_id: int, assessment_id: int, attempt_number: int, revision_id: int
+) -> int:
+    """The seed of the questions drawn from an assessment's pool for one learner's attempt:
+    a keyed hash like ``option_order_seed`` (another salt) of who, which assessment, which
+    attempt (the one about to be made) and which published revision. The same page shown
+    again draws the same questions until an attempt is recorded; the next attempt, or a
+    new revision, draws again."""
+    message = f"{user_id}:{assessment_id}:{attempt_number}:{revision_id}"
+    digest = salted_hmac("aula.assessments.question_draw", message, algorithm="sha256").digest()
+    return int.from_bytes(digest, "big")
+
+
+def drawn_questions(
+    *,
+    user_id: int | None,
+    assessment: AssessmentPage,
+    attempt_number: int | None,
+    revision_id: int | None = None,
+) -> list[Any]:
+    """The questions (bound blocks) of the attempt ``attempt_number`` (the one about to be
+    made): ``questions_per_attempt`` of them drawn from the pool, kept in the file's order
+    (the author's progression; the options are already in the learner's own order). Each
+    attempt draws on its own, so two attempts differ as far as the pool allows. Without a
+    pool, a learner, an attempt number (an anonymous visitor, an editor's preview) or a
+    published revision (``revision_id``, by default the live one): every question, in the
+    file's order. No query."""
+    blocks = list(assessment.questions)
+    drawn = assessment.questions_per_attempt
+    if revision_id is None:
+        revision_id = assessment.live_revision_id
+    if (
+        not drawn
+        or drawn >= len(blocks)
+        or user_id is None
+        or attempt_number is None
+        or revision_id is None
+    ):
+        return blocks
+    seed = question_draw_seed(
+        user_id=user_id,
+        assessment_id=assessment.pk,
+        attempt_number=attempt_number,
+        revision_id=revision_id,
+    )
+    # Not for secrecy: the seed is already a keyed hash; this only has to be repeatable.
+    chosen = set(random.Random(seed).sample(range(len(blocks)), drawn))  # noqa: S311
+    return [block for index, block in enumerate(blocks) if index in chosen]
+
+
+def attempt_questions(attempt: Attempt, assessment: AssessmentPage) -> list[Any]:
+    """The questions (bound blocks) of ``attempt``, in the order it showed them, from
+    ``assessment`` as pinned to the attempt: those it recorded as drawn, or every question
+    for an attempt that recorded none (no pool, or taken before pools)."""
+    blocks = list(assessment.questions)
+    if not attempt.question_ids:
+        return blocks
+    by_id = {block.id: block for block in blocks}
+    return [by_id[block_id] for block_id in attempt.question_ids if block_id in by_id]
+
+
 def submit_attempt(
     *,
     user: User,
     assessment: AssessmentPage,
     answers: dict[str, list[str]],
     attempt_id: uuid.UUID | None = None,
+    shown: Sequence[str] | None = None,
 ) -> Attempt:
-    """Grade ``answers`` (by question block id) against the published assessment.
+    """Grade ``answers`` (by question block id) against the published assessment: only
+    the questions drawn for this learner's attempt (``drawn_questions``, recomputed here
+    and recorded on the attempt); answers to any other question are ignored.
 
     Course assessments need an active enrollment; diagnostics in the catalog only a
     logged-in user. The attempt limit is enforced under a lock on the learner, so two
@@ -156,7 +223,36 @@ def submit_attempt(
                 _("Ya usó sus %(n)d intentos. Hable con su asesor o asesora.")
                 % {"n": content.max_attempts},
             )
-        score, results = grade(content.questions, answers)
+        # The questions are drawn again here, never taken from the form: only they count.
+        questions = drawn_questions(
+            user_id=user.pk,
+            assessment=content,
+            attempt_number=taken + 1,
+            revision_id=revision.pk,
+        )
+        drawn_ids = [block.id for block in questions]
+        if content.questions_per_attempt and shown is not None and list(shown) != drawn_ids:
+            # A practice quiz answered on an older page (offline, or before another attempt
+            # was recorded) is graded on the questions it showed, if they are a fair draw
+            # of this revision's pool: nothing hangs on it, and the learner's answers are
+            # not lost. A final is graded only on the server's own draw.
+            pool = {block.id: block for block in content.questions}
+            fair = (
+                content.kind != courses_api.AssessmentKind.FINAL
+                and len(set(shown)) == len(drawn_ids) == len(list(shown))
+                and all(question_id in pool for question_id in shown)
+            )
+            if not fair:
+                raise AttemptError(
+                    "stale_form",
+                    _(
+                        "Sus preguntas cambiaron desde que abrió esta evaluación. Ábrala de "
+                        "nuevo y conteste las preguntas que se le muestran."
+                    ),
+                )
+            questions = [block for block in content.questions if block.id in set(shown)]
+            drawn_ids = [block.id for block in questions]
+        score, results = grade(questions, answers)
         passed = score >= content.pass_mark
         attempt = _create_attempt(
             attempt_id,
@@ -166,6 +262,7 @@ def submit_attempt(
             revision_id=revision.pk,
             number=taken + 1,
             submitted_at=now,
+            question_ids=drawn_ids,
             answers={k: v for k, v in answers.items() if k in results},
             results=results,
             score=score,

@@ -24,6 +24,9 @@ class Attempt(models.Model):
     revision_id = models.PositiveIntegerField()
     number = models.PositiveSmallIntegerField()
     submitted_at = models.DateTimeField()
+    # The block ids of the questions drawn for this attempt from the assessment's pool, in
+    # the order shown; empty: every question of the revision (no pool, or an older attempt).
+    question_ids = models.JSONField(default=list, blank=True)
     answers = models.JSONField(default=dict)  # {block id: [given values]}
     results = models.JSONField(default=dict)  # {block id: {"correct": bool, ...}}
     score = models.DecimalField(max_digits=5, decimal_places=2)

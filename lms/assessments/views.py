@@ -22,7 +22,9 @@ MAX_ANSWER_LENGTH = 200
 def submit(request, page_id: int):
     """The quiz form. It carries ``attempt_id`` (new each time the page is shown): sent
     again, it leads to the attempt it already made. A form without a valid one (from a
-    page shown before it had it) makes a new attempt."""
+    page shown before it had it) makes a new attempt. An assessment with a question pool
+    also carries the ids of the questions it showed (``shown``), only to notice a form
+    that is out of date."""
     assessment = get_object_or_404(courses_models.AssessmentPage.objects.live(), pk=page_id)
     answers = {
         key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
@@ -35,6 +37,7 @@ def submit(request, page_id: int):
             assessment=assessment,
             answers=answers,
             attempt_id=posted_uuid(request, "attempt_id"),
+            shown=request.POST.getlist("shown")[:200] or None,
         )
     except api.AttemptError as error:
         messages.error(request, error.message)
@@ -61,7 +64,7 @@ def attempt_detail(request, attempt_uuid):
         or (remaining is not None and remaining <= 0)
     )
     questions = []
-    for block in assessment.questions:
+    for block in api.attempt_questions(attempt, assessment):
         result = attempt.results.get(block.id, {})
         given = attempt.answers.get(block.id, [])
         question = {"block": block, "result": result}

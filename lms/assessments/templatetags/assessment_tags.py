@@ -41,3 +41,18 @@ def shown_options(context, page, block, state):
         attempt_number=None if preview else state["number"],
         block=block,
     )
+
+
+@register.simple_tag(takes_context=True)
+def shown_questions(context, page, state):
+    """The questions of the attempt about to be made (``state`` from ``assessment_state``):
+    drawn from the pool for this learner, or all of them (no pool, a preview, an anonymous
+    visitor), in the file's order. No query."""
+    request = context["request"]
+    user = request.user
+    preview = getattr(request, "is_preview", False)
+    return api.drawn_questions(
+        user_id=user.pk if user.is_authenticated and not preview else None,
+        assessment=page,
+        attempt_number=None if preview else state["number"],
+    )
