@@ -7,12 +7,20 @@ another test module.
   receiver inside the block, as if its message had been lost.
 - ``make_user``, ``make_learner``, ``make_sedes``, ``the_course``, ``log_in``: what
   conftest's fixtures build, for ``django.test.TestCase.setUpTestData`` (see below).
+- ``right_answer(block)``, ``right_answers(assessment)``, ``post_answers(client,
+  assessment, answers)``: answer an assessment as the quiz form does.
+- ``run_django(code, settings, **env)``: run code in a fresh Django process whose
+  environment has only ``env`` of Aula's variables.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from courses import api as courses_api
 from lms.enrollment import api as enrollment_api
@@ -127,3 +135,47 @@ def log_in(client, user) -> None:
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
+
+
+def right_answer(block) -> list[str]:
+    """The right answer of a question block, as the quiz form would send it."""
+    value, kind = block.value, block.block_type
+    if kind in ("single_choice", "multiple_choice"):
+        return [o.id for o in value["options"].bound_blocks if o.value["correct"]]
+    if kind == "true_false":
+        return ["true" if value["answer"] else "false"]
+    if kind == "numeric":
+        return [str(value["answer"])]
+    return [value["accepted_answers"][0]]
+
+
+def right_answers(assessment) -> dict[str, list[str]]:
+    """Every question of ``assessment`` answered right, by block id."""
+    return {block.id: right_answer(block) for block in assessment.questions}
+
+
+def post_answers(client, assessment, answers: dict[str, list[str]]):
+    """Send ``answers`` (by block id) through the assessment's form."""
+    data = {f"q-{k}": v for k, v in answers.items()}
+    return client.post(f"/evaluaciones/{assessment.pk}/enviar/", data)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Aula's variables (and the tests' own), cleared from the environment of ``run_django``.
+CLEARED = ("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_", "AWS_", "AULA_", "CACHE_URL", "TEST_")
+
+
+def run_django(
+    code: str, settings: str = "lms.settings.base", **env
+) -> subprocess.CompletedProcess:
+    """Run ``code`` after ``django.setup()`` in a fresh process with only ``env`` set."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED)}
+    environment.update(DJANGO_SETTINGS_MODULE=settings, **env)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

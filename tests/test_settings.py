@@ -3,27 +3,11 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-_CLEARED = ("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_", "AWS_", "AULA_", "CACHE_URL")
-
-
-def _django(code: str, settings: str, **env) -> subprocess.CompletedProcess:
-    """Run ``code`` after ``django.setup()`` in a fresh process with only ``env`` set."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)}
-    environment.update(DJANGO_SETTINGS_MODULE=settings, **env)
-    return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
+from tests.helpers import CLEARED as _CLEARED
+from tests.helpers import ROOT, run_django
 
 SIGNING_KEY = "q4C2Z5rP0bN8yJ1xW3vT6uS9oM7lK2hG4fD5sA8eR0c="
 # A production environment with nothing unsafe in it.
@@ -40,7 +24,7 @@ SAFE = {
 
 def _production(code: str = "", **changes) -> subprocess.CompletedProcess:
     env = {k: v for k, v in {**SAFE, **changes}.items() if v is not None}
-    return _django(code, "lms.settings.production", **env)
+    return run_django(code, "lms.settings.production", **env)
 
 
 def test_production_starts_when_everything_is_safe():
@@ -159,7 +143,7 @@ def test_check_deploy_also_checks_the_broker_and_the_page_size():
 
 
 def test_s3_storage_is_configured_from_the_environment():
-    result = _django(
+    result = run_django(
         "from django.core.files.storage import storages; s = storages['default'];"
         "print(type(s).__name__, s.bucket_name, s.endpoint_url, s.querystring_auth)",
         "lms.settings.base",
@@ -170,7 +154,7 @@ def test_s3_storage_is_configured_from_the_environment():
 
 
 def test_embedded_default_uses_sqlite_wal_and_eager_celery():
-    result = _django(
+    result = run_django(
         "from django.conf import settings as s; db = s.DATABASES['default'];"
         "print(db['ENGINE'], 'WAL' in db['OPTIONS']['init_command'],"
         " s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, s.LANGUAGE_CODE,"
@@ -188,7 +172,7 @@ def test_embedded_default_uses_sqlite_wal_and_eager_celery():
 
 
 def test_a_broker_turns_off_eager_mode():
-    result = _django(
+    result = run_django(
         "from django.conf import settings as s; print(s.CELERY_TASK_ALWAYS_EAGER)",
         "lms.settings.base",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",

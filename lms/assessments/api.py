@@ -18,7 +18,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from courses import api as courses_api
-from lms.assessments.grading import grade
+from lms.assessments.grading import given_texts, grade, right_texts
 from lms.assessments.models import Attempt
 from lms.assessments.signals import attempt_graded
 from lms.enrollment import api as enrollment_api
@@ -38,10 +38,13 @@ __all__ = [
     "attempts_for",
     "drawn_questions",
     "export_personal_data",
+    "given_texts",
     "option_order_seed",
     "pinned_assessment",
     "placement",
     "question_draw_seed",
+    "reveals_answers",
+    "right_texts",
     "shown_options",
     "shuffle_around_pinned",
     "submit_attempt",
@@ -67,17 +70,24 @@ def pinned_assessment(attempt: Attempt) -> AssessmentPage:
     return assessment
 
 
+def _attempt_seed(salt: str, *parts: object) -> int:
+    """A keyed hash (the site's secret key) of ``parts``: who, which assessment, which
+    attempt (the one about to be made), which published revision… Nothing is stored: the
+    same page shown again gives the same seed until an attempt is recorded, and the next
+    attempt another. Without the secret key nobody can work it out in advance."""
+    message = ":".join(str(part) for part in parts)
+    digest = salted_hmac(f"aula.assessments.{salt}", message, algorithm="sha256").digest()
+    return int.from_bytes(digest, "big")
+
+
 def option_order_seed(
     *, user_id: int, assessment_id: int, attempt_number: int, revision_id: int, block_id: str
 ) -> int:
-    """The seed of a question's option order for one learner's attempt: a keyed hash (the
-    site's secret key) of who, which assessment, which attempt (the one about to be made),
-    which published revision and which question. Nothing is stored: the same page shown
-    again gives the same order until an attempt is recorded, and the next attempt another.
-    Without the secret key nobody can work the order out in advance."""
-    message = f"{user_id}:{assessment_id}:{attempt_number}:{revision_id}:{block_id}"
-    digest = salted_hmac("aula.assessments.option_order", message, algorithm="sha256").digest()
-    return int.from_bytes(digest, "big")
+    """The seed of a question's option order for one learner's attempt (``_attempt_seed``
+    of who, assessment, attempt, revision and question)."""
+    return _attempt_seed(
+        "option_order", user_id, assessment_id, attempt_number, revision_id, block_id
+    )
 
 
 def shuffle_around_pinned(items: Sequence[T], pinned: Sequence[bool], seed: int) -> list[T]:
@@ -114,14 +124,10 @@ def shown_options(
 def question_draw_seed(
     *, user_id: int, assessment_id: int, attempt_number: int, revision_id: int
 ) -> int:
-    """The seed of the questions drawn from an assessment's pool for one learner's attempt:
-    a keyed hash like ``option_order_seed`` (another salt) of who, which assessment, which
-    attempt (the one about to be made) and which published revision. The same page shown
-    again draws the same questions until an attempt is recorded; the next attempt, or a
-    new revision, draws again."""
-    message = f"{user_id}:{assessment_id}:{attempt_number}:{revision_id}"
-    digest = salted_hmac("aula.assessments.question_draw", message, algorithm="sha256").digest()
-    return int.from_bytes(digest, "big")
+    """The seed of the questions drawn from an assessment's pool for one learner's attempt
+    (``_attempt_seed`` of who, assessment, attempt and revision, with its own salt): a new
+    attempt, or a new revision, draws again."""
+    return _attempt_seed("question_draw", user_id, assessment_id, attempt_number, revision_id)
 
 
 def drawn_questions(
@@ -159,6 +165,17 @@ def drawn_questions(
     # Not for secrecy: the seed is already a keyed hash; this only has to be repeatable.
     chosen = set(random.Random(seed).sample(range(len(blocks)), drawn))  # noqa: S311
     return [block for index, block in enumerate(blocks) if index in chosen]
+
+
+def reveals_answers(*, assessment: AssessmentPage, attempts: Sequence[Attempt]) -> bool:
+    """Whether the results of ``attempts`` (all the learner's at ``assessment``) may show
+    the right answers, the learner's own and the explanations. A final keeps its key until
+    the learner has passed it or has no attempts left (the learner's own answer beside
+    right/wrong would give it away); practice quizzes and diagnostics show it at once."""
+    if assessment.kind != courses_api.AssessmentKind.FINAL:
+        return True
+    out_of_attempts = bool(assessment.max_attempts) and len(attempts) >= assessment.max_attempts
+    return any(a.passed for a in attempts) or out_of_attempts
 
 
 def attempt_questions(attempt: Attempt, assessment: AssessmentPage) -> list[Any]:

@@ -1,19 +1,16 @@
-"""Grading answers against question blocks. Pure functions: no database."""
+"""Grading answers against question blocks, and showing them on the results page. Pure
+functions: no database."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
 
+from django.utils.translation import gettext as _
+
 from content.api import normalize_text, parse_number
 
 _SLACK = Fraction(1, 10**9)
-
-
-def _parse_number(text: str) -> Fraction | None:
-    """The learner's typed number, exactly: fractions, mixed numbers, "12,5", "1.250,50",
-    "$1,250.50", "45 minutos"… (the rules are in ``content.numbers``)."""
-    return parse_number(text)
 
 
 def _as_fraction(number: object) -> Fraction | None:
@@ -47,7 +44,7 @@ def grade_question(kind: str, value, given: list[str]) -> dict:
         # Exact arithmetic on the answer and tolerance as the author wrote them, so the
         # boundary counts ("3.15" for 3.14 ± 0.01); _SLACK absorbs float noise in a stored
         # answer (0.30000000000000004), so it never fails a learner.
-        number = _parse_number(given[0]) if given else None
+        number = parse_number(given[0]) if given else None
         answer = _as_fraction(value["answer"])
         tolerance = abs(_as_fraction(value["tolerance"] or 0) or Fraction(0))
         result["correct"] = (
@@ -71,3 +68,33 @@ def grade(questions, answers: dict[str, list[str]]) -> tuple[Decimal, dict]:
     right = sum(1 for r in results.values() if r["correct"])
     score = (Decimal(100) * right / total).quantize(Decimal("0.01")) if total else Decimal(0)
     return score, results
+
+
+def _true_false(value: bool) -> str:
+    return _("Verdadero") if value else _("Falso")
+
+
+def given_texts(block, given: list[str]) -> list[str]:
+    """What the learner answered, as they saw it (for the results page)."""
+    given = [g for g in given if g and g.strip()]
+    if block.block_type in ("single_choice", "multiple_choice"):
+        texts = {o.id: o.value["text"] for o in block.value["options"].bound_blocks}
+        return [texts[g] for g in given if g in texts]
+    if block.block_type == "true_false":
+        return [_true_false(g == "true") for g in given[:1] if g in ("true", "false")]
+    return given[:1]
+
+
+def right_texts(block, result: dict) -> list[str]:
+    """The right answer of the question, as it was when the attempt was taken."""
+    value = block.value
+    if block.block_type in ("single_choice", "multiple_choice"):
+        return list(result.get("right_options", []))
+    if block.block_type == "true_false":
+        return [_true_false(bool(value["answer"]))]
+    if block.block_type == "numeric":
+        number = format(Decimal(str(value["answer"])).normalize(), "f")
+        return [f"{number} {value['unit']}".strip() if value.get("unit") else number]
+    if block.block_type == "short_answer":
+        return list(value["accepted_answers"])[:1]
+    return []

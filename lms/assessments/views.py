@@ -1,11 +1,8 @@
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses import api as courses_api
@@ -58,11 +55,7 @@ def attempt_detail(request, attempt_uuid):
     live = courses_models.AssessmentPage.objects.filter(pk=attempt.assessment_id).first()
     attempts = api.attempts_for(user=request.user, assessment_id=attempt.assessment_id)
     remaining = (assessment.max_attempts - len(attempts)) if assessment.max_attempts else None
-    reveal = (
-        assessment.kind != courses_api.AssessmentKind.FINAL
-        or any(a.passed for a in attempts)
-        or (remaining is not None and remaining <= 0)
-    )
+    reveal = api.reveals_answers(assessment=assessment, attempts=attempts)
     questions = []
     for block in api.attempt_questions(attempt, assessment):
         result = attempt.results.get(block.id, {})
@@ -70,8 +63,8 @@ def attempt_detail(request, attempt_uuid):
         question = {"block": block, "result": result}
         if reveal:
             question |= {
-                "given": _given_text(block, given),
-                "right": _right_text(block, result),
+                "given": api.given_texts(block, given),
+                "right": api.right_texts(block, result),
                 "feedback": result.get("feedback", []),
             }
         questions.append(question)
@@ -87,33 +80,3 @@ def attempt_detail(request, attempt_uuid):
     if assessment.kind == courses_api.AssessmentKind.DIAGNOSTIC:
         context["placement"] = api.placement(attempt=attempt)
     return TemplateResponse(request, "assessments/attempt.html", context)
-
-
-def _true_false(value: bool) -> str:
-    return _("Verdadero") if value else _("Falso")
-
-
-def _given_text(block, given: list[str]) -> list[str]:
-    """What the learner answered, as they saw it."""
-    given = [g for g in given if g and g.strip()]
-    if block.block_type in ("single_choice", "multiple_choice"):
-        texts = {o.id: o.value["text"] for o in block.value["options"].bound_blocks}
-        return [texts[g] for g in given if g in texts]
-    if block.block_type == "true_false":
-        return [_true_false(g == "true") for g in given[:1] if g in ("true", "false")]
-    return given[:1]
-
-
-def _right_text(block, result: dict) -> list[str]:
-    """The right answer of the question, as it was when the attempt was taken."""
-    value = block.value
-    if block.block_type in ("single_choice", "multiple_choice"):
-        return list(result.get("right_options", []))
-    if block.block_type == "true_false":
-        return [_true_false(bool(value["answer"]))]
-    if block.block_type == "numeric":
-        number = format(Decimal(str(value["answer"])).normalize(), "f")
-        return [f"{number} {value['unit']}".strip() if value.get("unit") else number]
-    if block.block_type == "short_answer":
-        return list(value["accepted_answers"])[:1]
-    return []

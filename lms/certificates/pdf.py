@@ -24,6 +24,7 @@ from reportlab.lib.pagesizes import A4, letter
 from reportlab.lib.units import inch as _inch
 from reportlab.lib.utils import ImageReader
 
+from lms.dates import written_date
 from lms.pdf import BOLD, ITALIC, REGULAR, ascent_descent, fit_lines, new_canvas
 
 if TYPE_CHECKING:
@@ -49,34 +50,6 @@ GREEN: Colour = (0.04, 0.43, 0.31)
 INK: Colour = (0.1, 0.1, 0.1)
 GREY: Colour = (0.3, 0.3, 0.3)
 
-MESES = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 DISCLAIMER_ES = (
     "Esta constancia no es un certificado oficial de la SEP ni del INEA; muestra lo que se "
     "estudió en Aula."
@@ -88,12 +61,12 @@ DISCLAIMER_EN = (
 
 def date_es(day: date) -> str:
     """ "2 de diciembre de 2026": Spanish month names are not capitalised."""
-    return f"{day.day} de {MESES[day.month - 1]} de {day.year}"
+    return written_date(day, "es-mx")
 
 
 def date_en(day: date) -> str:
     """ "December 2, 2026"."""
-    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+    return written_date(day, "en")
 
 
 @dataclass(frozen=True)

@@ -11,24 +11,15 @@ from __future__ import annotations
 import datetime
 
 from django import template
-from django.utils import dateformat
 from django.utils.translation import get_language
+
+from lms.dates import written_date
 
 register = template.Library()
 
-_PATTERNS = {
-    "es": {"larga": r"j \d\e F \d\e Y", "dia_mes": r"j \d\e F"},
-    "en": {"larga": "F j, Y", "dia_mes": "F j"},
-}
-
 
 def fecha_text(value: datetime.date | None, kind: str = "larga") -> str:
-    if not value:
-        return ""
-    language = (get_language() or "es").split("-")[0]
-    patterns = _PATTERNS.get(language, _PATTERNS["es"])
-    text = dateformat.format(value, patterns.get(kind, patterns["larga"]))
-    return text.lower() if language == "es" else text
+    return written_date(value, get_language() or "es-mx", kind)
 
 
 @register.filter(expects_localtime=True)

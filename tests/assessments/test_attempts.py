@@ -9,31 +9,12 @@ from lms.assessments.grading import grade_question
 from lms.assessments.models import Attempt
 from lms.enrollment.models import Enrollment
 from lms.progress.models import LessonProgress
+from tests.helpers import post_answers, right_answers
 
 
 @pytest.fixture
 def exam(course):
     return course.final_assessment.specific
-
-
-def _right_answers(assessment) -> dict[str, list[str]]:
-    answers = {}
-    for block in assessment.questions:
-        value, kind = block.value, block.block_type
-        if kind in ("single_choice", "multiple_choice"):
-            answers[block.id] = [o.id for o in value["options"].bound_blocks if o.value["correct"]]
-        elif kind == "true_false":
-            answers[block.id] = ["true" if value["answer"] else "false"]
-        elif kind == "numeric":
-            answers[block.id] = [str(value["answer"])]
-        else:
-            answers[block.id] = [value["accepted_answers"][0]]
-    return answers
-
-
-def _post(client, assessment, answers):
-    data = {f"q-{k}": v for k, v in answers.items()}
-    return client.post(f"/evaluaciones/{assessment.pk}/enviar/", data)
 
 
 class TestGrading:
@@ -79,7 +60,7 @@ class TestGrading:
 class TestSubmit:
     def test_all_right_passes_and_completes_the_step(self, client, enrolled, exam):
         client.force_login(enrolled)
-        response = _post(client, exam, _right_answers(exam))
+        response = post_answers(client, exam, right_answers(exam))
         attempt = Attempt.objects.get(user=enrolled)
         assert response.status_code == 302
         assert response["Location"] == f"/evaluaciones/intentos/{attempt.uuid}/"
@@ -99,22 +80,22 @@ class TestSubmit:
         client.force_login(enrolled)
         block = next(b for b in exam.questions if b.block_type == "single_choice")
         wrong = next(o for o in block.value["options"].bound_blocks if not o.value["correct"])
-        response = _post(client, exam, {block.id: [wrong.id]})
+        response = post_answers(client, exam, {block.id: [wrong.id]})
         html = client.get(response["Location"]).content.decode()
         assert "Esta vez no aprobó" in html
         assert "Incorrecta" in html and "Sin responder" in html
         # A final keeps its key until the learner passes or has no attempts left.
         assert wrong.value["feedback"] not in html
         for _ in range(exam.max_attempts - 1):
-            _post(client, exam, {})
+            post_answers(client, exam, {})
         html = client.get(response["Location"]).content.decode()
         assert wrong.value["feedback"] in html
 
     def test_attempt_limit(self, client, enrolled, exam):
         client.force_login(enrolled)
         for _ in range(exam.max_attempts):
-            _post(client, exam, {})
-        response = _post(client, exam, _right_answers(exam))
+            post_answers(client, exam, {})
+        response = post_answers(client, exam, right_answers(exam))
         assert response.status_code == 302 and response["Location"] == exam.url
         assert Attempt.objects.filter(user=enrolled).count() == exam.max_attempts
         html = client.get(exam.url).content.decode()
@@ -122,13 +103,13 @@ class TestSubmit:
 
     def test_history_on_the_assessment_page(self, client, enrolled, exam):
         client.force_login(enrolled)
-        _post(client, exam, {})
+        post_answers(client, exam, {})
         html = client.get(exam.url).content.decode()
         assert "Sus intentos" in html and "no aprobado" in html and "Le quedan 2 intentos" in html
 
     def test_not_enrolled_cannot_submit(self, client, educando, exam):
         client.force_login(educando)
-        _post(client, exam, _right_answers(exam))
+        post_answers(client, exam, right_answers(exam))
         assert not Attempt.objects.exists()
 
     def test_anonymous_and_get(self, client, exam):
@@ -138,15 +119,15 @@ class TestSubmit:
 
     def test_someone_elses_attempt_is_404(self, client, enrolled, make_user, exam):
         client.force_login(enrolled)
-        response = _post(client, exam, {})
+        response = post_answers(client, exam, {})
         client.force_login(make_user("curiosa"))
         assert client.get(response["Location"]).status_code == 404
         assert client.get(f"/evaluaciones/intentos/{uuid.uuid4()}/").status_code == 404
 
     def test_republishing_never_changes_a_past_grade(self, client, enrolled, exam):
         client.force_login(enrolled)
-        answers = _right_answers(exam)
-        _post(client, exam, answers)
+        answers = right_answers(exam)
+        post_answers(client, exam, answers)
         attempt = Attempt.objects.get(user=enrolled)
         # An editor rewrites the first question and moves the right option.
         first = exam.questions[0]
@@ -171,7 +152,7 @@ def test_passing_the_final_completes_the_course(client, enrolled, course, exam):
         if step.kind == "lesson" and step.required:
             progress_api.record_server_event(user=enrolled, verb="completed", page_id=step.page_id)
     client.force_login(enrolled)
-    _post(client, exam, _right_answers(exam))
+    post_answers(client, exam, right_answers(exam))
     enrollment = Enrollment.objects.get(user=enrolled, course_id=course.pk)
     assert enrollment.completed_at is not None
 
@@ -211,7 +192,7 @@ class TestDiagnostic:
             blocks[2].id: ["false"],
             blocks[3].id: ["false"],
         }  # money: to study
-        response = _post(client, diagnostic, answers)
+        response = post_answers(client, diagnostic, answers)
         html = client.get(response["Location"]).content.decode()
         assert "Lo que le recomendamos" in html
         assert "Finanzas personales" in html  # aligned with B2MCU

@@ -15,6 +15,7 @@ from lms.assessments.grading import grade
 from lms.assessments.models import Attempt
 from lms.assessments.templatetags import assessment_tags
 from lms.enrollment import api as enrollment_api
+from tests.helpers import post_answers, right_answers
 
 CHOICE = ("single_choice", "multiple_choice")
 
@@ -27,26 +28,6 @@ def exam(course):
 @pytest.fixture
 def practice(course):
     return AssessmentPage.objects.descendant_of(course).live().get(kind="practice")
-
-
-def _right_answers(assessment) -> dict[str, list[str]]:
-    answers = {}
-    for block in assessment.questions:
-        value, kind = block.value, block.block_type
-        if kind in CHOICE:
-            answers[block.id] = [o.id for o in value["options"].bound_blocks if o.value["correct"]]
-        elif kind == "true_false":
-            answers[block.id] = ["true" if value["answer"] else "false"]
-        elif kind == "numeric":
-            answers[block.id] = [str(value["answer"])]
-        else:
-            answers[block.id] = [value["accepted_answers"][0]]
-    return answers
-
-
-def _post(client, assessment, answers):
-    data = {f"q-{k}": v for k, v in answers.items()}
-    return client.post(f"/evaluaciones/{assessment.pk}/enviar/", data)
 
 
 def _shown(html: str, assessment) -> dict[str, list[str]]:
@@ -102,7 +83,7 @@ class TestOrder:
         for _ in range(exam.max_attempts):
             shown = _shown(client.get(exam.url).content.decode(), exam)
             orders.append(tuple(tuple(shown[block_id]) for block_id in four))
-            _post(client, exam, {})
+            post_answers(client, exam, {})
         assert len(set(orders)) == len(orders)  # every attempt its own order
 
     def test_each_learner_has_an_own_order(self, client, make_user, course, exam):
@@ -124,8 +105,8 @@ class TestOrder:
             if block.block_type in CHOICE:
                 in_file = [o.id for o in block.value["options"].bound_blocks]
                 assert shown[block.id] == in_file
-                state = {"number": 1}
-                options = assessment_tags.shown_options({"request": request}, exam, block, state)
+                state = assessment_tags.assessment_state({"request": request}, exam)
+                options = assessment_tags.shown_options(exam, block, state)
                 assert [o.id for o in options] == in_file
 
     def test_a_pinned_option_stays_in_place(self, client, enrolled, exam):
@@ -181,17 +162,17 @@ class TestGradingByIdNotPosition:
     def test_answers_in_any_order_grade_the_same(self, client, enrolled, exam):
         client.force_login(enrolled)
         shown = _shown(client.get(exam.url).content.decode(), exam)
-        answers = _right_answers(exam)
+        answers = right_answers(exam)
         for block_id in shown:
             answers[block_id] = list(reversed(answers[block_id]))
-        _post(client, exam, answers)
+        post_answers(client, exam, answers)
         attempt = Attempt.objects.get(user=enrolled)
         assert attempt.score == 100 and attempt.passed
 
     def test_the_first_shown_option_counts_only_if_it_is_right(self, client, enrolled, exam):
         client.force_login(enrolled)
         shown = _shown(client.get(exam.url).content.decode(), exam)
-        _post(client, exam, {block_id: ids[:1] for block_id, ids in shown.items()})
+        post_answers(client, exam, {block_id: ids[:1] for block_id, ids in shown.items()})
         attempt = Attempt.objects.get(user=enrolled)
         for block in exam.questions:
             if block.id in shown:
@@ -202,7 +183,7 @@ class TestGradingByIdNotPosition:
                 assert attempt.results[block.id]["correct"] is (right == {first.id})
 
     def test_grade_ignores_the_order_of_the_options(self, exam):
-        answers = _right_answers(exam)
+        answers = right_answers(exam)
         reordered = {k: list(reversed(v)) for k, v in answers.items()}
         assert grade(exam.questions, answers)[0] == grade(exam.questions, reordered)[0] == 100
 
@@ -211,7 +192,7 @@ class TestResults:
     def test_a_final_hides_the_key_until_out_of_attempts(self, client, enrolled, exam):
         client.force_login(enrolled)
         block, wrong, right = _wrong_single_choice(exam)
-        first = client.get(_post(client, exam, {block.id: [wrong.id]})["Location"])
+        first = client.get(post_answers(client, exam, {block.id: [wrong.id]})["Location"])
         html = first.content.decode()
         assert "Incorrecta" in html and "Sin responder" in html
         assert "La respuesta correcta" not in html and "Su respuesta:" not in html
@@ -221,7 +202,7 @@ class TestResults:
                 assert text not in html
         assert "cuando apruebe el examen o cuando ya no le queden intentos" in html
         for _ in range(exam.max_attempts - 1):
-            _post(client, exam, {})
+            post_answers(client, exam, {})
         html = client.get(first.wsgi_request.path).content.decode()
         assert f"Su respuesta: {wrong.value['text']}" in html
         assert f"La respuesta correcta: {right.value['text']}" in html
@@ -231,9 +212,9 @@ class TestResults:
     def test_a_final_shows_the_key_once_passed(self, client, enrolled, exam):
         client.force_login(enrolled)
         block, wrong, right = _wrong_single_choice(exam)
-        failed = _post(client, exam, {block.id: [wrong.id]})["Location"]
+        failed = post_answers(client, exam, {block.id: [wrong.id]})["Location"]
         assert "La respuesta correcta" not in client.get(failed).content.decode()
-        passed = _post(client, exam, _right_answers(exam))["Location"]
+        passed = post_answers(client, exam, right_answers(exam))["Location"]
         html = client.get(passed).content.decode()
         assert "¡Aprobó!" in html and f"Su respuesta: {right.value['text']}" in html
         html = client.get(failed).content.decode()  # the failed attempt, now open too
@@ -247,7 +228,7 @@ class TestResults:
         tf = next(b for b in practice.questions if b.block_type == "true_false")
         given = "false" if tf.value["answer"] else "true"
         html = client.get(
-            _post(client, practice, {block.id: [wrong.id], tf.id: [given]})["Location"]
+            post_answers(client, practice, {block.id: [wrong.id], tf.id: [given]})["Location"]
         ).content.decode()
         assert f"Su respuesta: {wrong.value['text']}" in html
         assert f"La respuesta correcta: {right.value['text']}" in html
@@ -261,7 +242,7 @@ class TestResults:
     def test_someone_elses_attempt_is_still_404(self, client, enrolled, make_user, exam):
         client.force_login(enrolled)
         for _ in range(exam.max_attempts):  # the key would be open to its owner
-            location = _post(client, exam, {})["Location"]
+            location = post_answers(client, exam, {})["Location"]
         assert "La respuesta correcta" in client.get(location).content.decode()
         client.force_login(make_user("curiosa"))
         assert client.get(location).status_code == 404

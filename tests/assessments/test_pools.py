@@ -19,6 +19,7 @@ from courses.models import AssessmentPage, CoursePage
 from lms.assessments import api
 from lms.assessments.models import Attempt
 from lms.assessments.templatetags import assessment_tags
+from tests.helpers import right_answers
 
 DRAWN = 4
 
@@ -34,21 +35,6 @@ def pool(course):
     exam.max_attempts = None
     exam.save_revision().publish()
     return AssessmentPage.objects.get(pk=exam.pk)
-
-
-def _right(block) -> list[str]:
-    value, kind = block.value, block.block_type
-    if kind in ("single_choice", "multiple_choice"):
-        return [o.id for o in value["options"].bound_blocks if o.value["correct"]]
-    if kind == "true_false":
-        return ["true" if value["answer"] else "false"]
-    if kind == "numeric":
-        return [str(value["answer"])]
-    return [value["accepted_answers"][0]]
-
-
-def _all_right(assessment) -> dict[str, list[str]]:
-    return {block.id: _right(block) for block in assessment.questions}
 
 
 def _questions_on(html: str) -> list[str]:
@@ -102,14 +88,15 @@ class TestDraw:
     def test_a_preview_and_an_anonymous_visitor_see_every_question(self, rf, enrolled, pool):
         in_file = [b.id for b in pool.questions]
         assert _questions_on(pool.make_preview_request().content.decode()) == in_file
-        state = {"number": 1}
         request = rf.get(pool.url)
         request.user, request.is_preview = enrolled, True
-        shown = assessment_tags.shown_questions({"request": request}, pool, state)
+        state = assessment_tags.assessment_state({"request": request}, pool)
+        shown = assessment_tags.shown_questions(pool, state)
         assert [b.id for b in shown] == in_file
         request = rf.get(pool.url)
         request.user = AnonymousUser()
-        shown = assessment_tags.shown_questions({"request": request}, pool, state)
+        state = assessment_tags.assessment_state({"request": request}, pool)
+        shown = assessment_tags.shown_questions(pool, state)
         assert [b.id for b in shown] == in_file
 
     def test_the_draw_costs_no_query(self, client, enrolled, course):
@@ -134,21 +121,21 @@ class TestDraw:
 class TestGrading:
     def test_only_the_drawn_questions_count(self, enrolled, pool):
         drawn = _drawn(pool, enrolled, 1)
-        attempt = api.submit_attempt(user=enrolled, assessment=pool, answers=_all_right(pool))
+        attempt = api.submit_attempt(user=enrolled, assessment=pool, answers=right_answers(pool))
         assert attempt.score == 100 and attempt.passed
         assert attempt.question_ids == drawn
         assert list(attempt.results) == drawn and set(attempt.answers) == set(drawn)
 
     def test_answers_to_undrawn_questions_change_nothing(self, enrolled, pool):
         drawn = set(_drawn(pool, enrolled, 1))
-        others = {k: v for k, v in _all_right(pool).items() if k not in drawn}
+        others = {k: v for k, v in right_answers(pool).items() if k not in drawn}
         attempt = api.submit_attempt(user=enrolled, assessment=pool, answers=others)
         assert attempt.score == 0 and not attempt.passed
         assert attempt.answers == {}
 
     def test_the_score_is_out_of_the_drawn_number(self, enrolled, pool):
         drawn = _drawn(pool, enrolled, 1)
-        right = _all_right(pool)
+        right = right_answers(pool)
         answers = {block_id: right[block_id] for block_id in drawn[:3]}
         attempt = api.submit_attempt(user=enrolled, assessment=pool, answers=answers)
         assert attempt.score == 75  # 3 of 4, not 3 of 10
@@ -177,7 +164,7 @@ class TestGrading:
         practice = AssessmentPage.objects.get(pk=pool.pk)
         first = _drawn(practice, enrolled, 1)
         api.submit_attempt(user=enrolled, assessment=practice, answers={}, shown=first)
-        right = _all_right(practice)
+        right = right_answers(practice)
         old_page = {block_id: right[block_id] for block_id in first}
         attempt = api.submit_attempt(
             user=enrolled, assessment=practice, answers=old_page, shown=first

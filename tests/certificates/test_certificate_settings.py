@@ -11,9 +11,7 @@ import base64
 import io
 import os
 import subprocess
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -32,11 +30,9 @@ from reportlab.lib.pagesizes import A4, letter
 from lms.certificates import api, signing
 from lms.certificates.models import Certificate
 from lms.certificates.tasks import issue_certificate_task
-from tests.helpers import certificate_receiver_muted, complete
+from tests.helpers import certificate_receiver_muted, complete, run_django
 from tests.services import REDIS_URL, broker_available
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-_CLEARED = ("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_", "AWS_", "AULA_", "CACHE_URL", "TEST_")
 SIGNING_KEY = "q4C2Z5rP0bN8yJ1xW3vT6uS9oM7lK2hG4fD5sA8eR0c="
 # A production environment with nothing unsafe in it (as tests/test_settings.py).
 PRODUCTION = {
@@ -50,29 +46,15 @@ PRODUCTION = {
 }
 
 
-def _django(code: str, settings: str = "lms.settings.base", **env) -> subprocess.CompletedProcess:
-    """Run ``code`` after ``django.setup()`` in a fresh process with only ``env`` set."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)}
-    environment.update(DJANGO_SETTINGS_MODULE=settings, **env)
-    return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def _setting(name: str, **env) -> str:
-    result = _django(f"from django.conf import settings; print(settings.{name})", **env)
+    result = run_django(f"from django.conf import settings; print(settings.{name})", **env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
 
 def _production(**changes) -> subprocess.CompletedProcess:
     env = {k: v for k, v in {**PRODUCTION, **changes}.items() if v is not None}
-    return _django("", "lms.settings.production", **env)
+    return run_django("", "lms.settings.production", **env)
 
 
 @pytest.fixture
@@ -259,10 +241,10 @@ def test_visibility_timeout_is_what_a_redis_broker_waits_before_giving_a_message
     )
     broker_available(REDIS_URL)
     redis = {"CELERY_BROKER_URL": REDIS_URL}
-    result = _django(channel, **redis)
+    result = run_django(channel, **redis)
     assert result.returncode == 0, result.stderr
     assert float(result.stdout) == 60 * 60 + 5 * 60  # the welcome email's wait, 5 min more
-    result = _django(channel, **redis, AULA_BROKER_VISIBILITY_TIMEOUT="30")
+    result = run_django(channel, **redis, AULA_BROKER_VISIBILITY_TIMEOUT="30")
     assert float(result.stdout) == 30
     longer_backoff = {"AULA_CERTIFICATE_RETRY_BACKOFF_MAX": "5000"}
     assert _setting("AULA_BROKER_VISIBILITY_TIMEOUT", **longer_backoff) == "5300"
@@ -302,7 +284,7 @@ def test_broker_url_amqp_is_a_real_broker_in_production():
     """README: CELERY_BROKER_URL is `redis://…` or `amqp://…`; either runs the tasks in
     workers, never inside web requests."""
     for url in ("amqp://aula:secreto@127.0.0.1:5672//", "redis://127.0.0.1:6379/0"):
-        result = _django(
+        result = run_django(
             "from django.conf import settings as s; print(s.CELERY_TASK_ALWAYS_EAGER)",
             "lms.settings.production",
             **{**PRODUCTION, "CELERY_BROKER_URL": url},

@@ -10,7 +10,11 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def assessment_state(context, page):
     """The learner's attempts at this assessment and whether they may submit again."""
-    user = context["request"].user
+    request = context["request"]
+    user = request.user
+    # Who the form is drawn and ordered for: nobody in an editor's preview or for an
+    # anonymous visitor (every question, options in the file's order).
+    learner = user.is_authenticated and not getattr(request, "is_preview", False)
     attempts = api.attempts_for(user=user, assessment_id=page.pk)
     remaining = (page.max_attempts - len(attempts)) if page.max_attempts else None
     return {
@@ -21,38 +25,28 @@ def assessment_state(context, page):
         "can_submit": user.is_authenticated and (remaining is None or remaining > 0),
         # The attempt the form makes: the order of the options is this attempt's.
         "number": len(attempts) + 1,
+        "learner_id": user.pk if learner else None,
         # The id of the attempt the form makes, new each time the page is shown: the form
         # sent twice makes one attempt.
         "attempt_id": uuid.uuid4(),
     }
 
 
-@register.simple_tag(takes_context=True)
-def shown_options(context, page, block, state):
+@register.simple_tag
+def shown_options(page, block, state):
     """A choice question's options in this learner's order for the attempt about to be
     made (``state`` from ``assessment_state``); the file's order in a preview or for an
     anonymous visitor. No query."""
-    request = context["request"]
-    user = request.user
-    preview = getattr(request, "is_preview", False)
     return api.shown_options(
-        user_id=user.pk if user.is_authenticated and not preview else None,
-        assessment=page,
-        attempt_number=None if preview else state["number"],
-        block=block,
+        user_id=state["learner_id"], assessment=page, attempt_number=state["number"], block=block
     )
 
 
-@register.simple_tag(takes_context=True)
-def shown_questions(context, page, state):
+@register.simple_tag
+def shown_questions(page, state):
     """The questions of the attempt about to be made (``state`` from ``assessment_state``):
     drawn from the pool for this learner, or all of them (no pool, a preview, an anonymous
     visitor), in the file's order. No query."""
-    request = context["request"]
-    user = request.user
-    preview = getattr(request, "is_preview", False)
     return api.drawn_questions(
-        user_id=user.pk if user.is_authenticated and not preview else None,
-        assessment=page,
-        attempt_number=None if preview else state["number"],
+        user_id=state["learner_id"], assessment=page, attempt_number=state["number"]
     )
