@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from content import api as content_api
 from lms import views as lms_views
 from lms.accounts import views as accounts_views
 from lms.media import serve_media
@@ -26,6 +27,12 @@ urlpatterns = [
     # Wagtail's log-in for pages restricted to signed-in people: Aula's own log-in (its
     # form, messages and django-axes rules), not Django's bare one.
     path("_util/login/", accounts_views.LoginView.as_view(), name="wagtailcore_login"),
+    # The light versions of a video or audio, for whoever may have the document itself.
+    path(
+        "documentos/<int:document_id>/version/<slug:kind>/",
+        content_api.serve_media_version,
+        name="media_version",
+    ),
     path("documentos/", include(wagtaildocs_urls)),
     path("idioma/", set_language, name="set_language"),
     path("cuenta/", include("lms.accounts.urls")),

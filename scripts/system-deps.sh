@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# System packages Aula needs beyond Python: GNU gettext (compiling translations) and,
+# System packages Aula needs beyond Python: GNU gettext (compiling translations), ffmpeg
+# (light versions of videos and audios) and,
 # for the test suite (`system-deps.sh test`), Chromium for the browser tests.
 # Installs them with apt when missing and we are root; otherwise says what to install.
 set -euo pipefail
 missing=()
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+# ffmpeg makes the light versions of uploaded videos and audios (content/media.py).
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 if [ "${1:-}" = test ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi

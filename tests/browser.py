@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import mimetypes
 import os
 import shutil
 from collections.abc import Iterator
@@ -78,6 +79,32 @@ def launched() -> Iterator[object]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+UPLOADS_AS_BYTES = """(() => {
+    const encoded = async (form) => {
+        const response = new Response(form);
+        return [response.headers.get('content-type'), await response.arrayBuffer()];
+    };
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.send = function (body) {
+        if (!(body instanceof FormData)) return send.call(this, body);
+        encoded(body).then(([type, bytes]) => {
+            this.setRequestHeader('Content-Type', type);
+            send.call(this, bytes);
+        });
+    };
+    const originalFetch = window.fetch;
+    window.fetch = async (resource, init) => {
+        if (init && init.body instanceof FormData) {
+            const [type, bytes] = await encoded(init.body);
+            const headers = new Headers(init.headers || {});
+            headers.set('Content-Type', type);
+            init = {...init, body: bytes, headers};
+        }
+        return originalFetch(resource, init);
+    };
+})();"""
+
+
 class PhoneClock:
     """Django's clock, moved to the phone's at each batch of events the phone sends."""
 
@@ -97,10 +124,13 @@ class PhoneClock:
             self.offset = sent_at - self.real_now()
 
 
-def open_phone(browser, client) -> Iterator[object]:
+def open_phone(browser, client, **context_options) -> Iterator[object]:
     """A page of a new browser context whose requests Django's test client answers (the
-    ``phone`` fixture)."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="es-MX")
+    ``phone`` fixture); ``context_options`` go to Playwright's ``new_context`` (e.g.
+    ``java_script_enabled=False``)."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="es-MX", **context_options
+    )
     page = context.new_page()
     page.external = []
     page.served = []
@@ -137,7 +167,8 @@ def open_phone(browser, client) -> Iterator[object]:
             return route.abort("connectionfailed")
         if path.startswith(settings.MEDIA_URL):  # what the web server serves in production
             file = Path(settings.MEDIA_ROOT, path.removeprefix(settings.MEDIA_URL))
-            return route.fulfill(status=200, body=file.read_bytes())
+            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            return route.fulfill(status=200, body=file.read_bytes(), headers={"content-type": kind})
         # Redirects are followed here: Chromium does not follow a fulfilled 302.
         if request.method == "POST":
             if page.clock_of_the_phone and path.startswith(EVENTS_API):
@@ -167,6 +198,11 @@ def open_phone(browser, client) -> Iterator[object]:
         ".push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`))"
     )
     page.csp_violations = lambda: page.evaluate("window.cspViolations || []")
+    # Uploads: Chromium hands a route the body of a multipart request without the bytes of
+    # its files (they stay on disk), so Django would get empty files. A form sent by
+    # script (XMLHttpRequest or fetch, as every upload in the admin is) is encoded by the
+    # browser itself first, with its own boundary, and sent as those bytes instead.
+    page.add_init_script(UPLOADS_AS_BYTES)
     # A page sends many requests in a few (real) seconds: the rate limits (the cache) are
     # this test's own, and left clean for the next test, whose users may get the same ids.
     cache.clear()

@@ -3,6 +3,8 @@ another test module.
 
 - ``complete(user, course)``: finish a course the way a learner does, through learning
   events, so completion, ``course_completed`` and whatever hangs on it run for real.
+- ``complete_required_lessons(user, course)``: finish its required lessons only, as a
+  learner does before its final assessment opens.
 - ``certificate_receiver_muted()``: ``course_completed`` reaches no certificate
   receiver inside the block, as if its message had been lost.
 - ``make_user``, ``make_learner``, ``make_sedes``, ``the_course``, ``log_in``: what
@@ -41,6 +43,15 @@ def complete(user, course):
             verb = "passed" if step.kind == "assessment" else "completed"
             progress_api.record_server_event(user=user, verb=verb, page_id=step.page_id)
     return Enrollment.objects.get(user=user, course_id=course.pk)
+
+
+def complete_required_lessons(user, course) -> None:
+    """Finish every required lesson of ``course`` through learning events (the user is
+    already enrolled), as a learner does before the final opens; assessments untouched."""
+    steps = courses_api.course_steps(course_ids=[course.pk])[course.pk]
+    for step in steps.steps:
+        if step.kind == "lesson" and step.required:
+            progress_api.record_server_event(user=user, verb="completed", page_id=step.page_id)
 
 
 @contextmanager
@@ -138,15 +149,9 @@ def log_in(client, user) -> None:
 
 
 def right_answer(block) -> list[str]:
-    """The right answer of a question block, as the quiz form would send it."""
-    value, kind = block.value, block.block_type
-    if kind in ("single_choice", "multiple_choice"):
-        return [o.id for o in value["options"].bound_blocks if o.value["correct"]]
-    if kind == "true_false":
-        return ["true" if value["answer"] else "false"]
-    if kind == "numeric":
-        return [str(value["answer"])]
-    return [value["accepted_answers"][0]]
+    """The right answer of a question block (bound, from a page's questions), as the quiz
+    form would send it: its type's ``example_answer``."""
+    return block.block.example_answer(block.value)
 
 
 def right_answers(assessment) -> dict[str, list[str]]:
@@ -179,3 +184,26 @@ def run_django(
         text=True,
         check=False,
     )
+
+
+def copy_shipped_course(tmp_path: Path, slug: str) -> Path:
+    """A library folder under ``tmp_path`` holding a writable copy of a shipped course
+    (Fracciones y porcentajes) under the new ``slug``, to change in a test. Returns the
+    library folder."""
+    import shutil
+
+    from content.api import LIBRARY_ROOT
+
+    target = tmp_path / "library"
+    shutil.copytree(LIBRARY_ROOT / "fracciones-y-porcentajes", target / slug)
+    edit_yaml(target / slug / "course.yaml", lambda data: data.update(slug=slug))
+    return target
+
+
+def edit_yaml(path: Path, change) -> None:
+    """Apply ``change`` (a function that edits the loaded data in place) to a YAML file."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")

@@ -2,7 +2,9 @@
 
 A library file is matched to its image or document by title (``<course>/<path>``), so
 re-importing reuses it; if the bytes changed, the stored file is replaced. Files are kept
-byte for byte (no re-encoding), so an export gives back the very same files.
+byte for byte (no re-encoding), so an export gives back the very same files. An SVG is
+checked as on an admin upload (``content/svg.py``: no script, nothing external, ≤ 200 KB)
+before it is stored.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path, PurePosixPath
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.utils.translation import gettext as _
 from wagtail.documents import get_document_model
@@ -17,6 +20,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from content.library.format import LibraryError
+from content.svg import check_svg, check_svg_size, is_svg_name
 
 COLLECTION_NAME = "Biblioteca de cursos"
 
@@ -76,6 +80,12 @@ def image_for_file(
     """The Wagtail image for ``folder/rel_path``, created or updated."""
     abs_path = folder / rel_path
     _check(abs_path, rel_path, source, field)
+    if is_svg_name(rel_path):
+        try:
+            check_svg_size(abs_path.stat().st_size)
+            check_svg(abs_path.read_bytes())
+        except ValidationError as error:
+            raise LibraryError(source, field, f"{rel_path}: {error.messages[0]}") from None
     extra = {"description": alt} if alt else {}
     return _store(
         get_image_model(), title=_title(course_key, rel_path), abs_path=abs_path, extra=extra

@@ -21,15 +21,8 @@ ROLE_LABELS = {
     ADMINISTRADOR: _("Administrador"),
 }
 
-# Model permissions ("app_label.codename") per role. Page-tree permissions are separate.
-_MEDIA = [
-    "wagtailimages.add_image",
-    "wagtailimages.change_image",
-    "wagtailimages.choose_image",
-    "wagtaildocs.add_document",
-    "wagtaildocs.change_document",
-    "wagtaildocs.choose_document",
-]
+# Model permissions ("app_label.codename") per role. Page-tree permissions and image and
+# document permissions (per collection, COLLECTION_PERMISSIONS) are separate.
 _CURRICULUM = [
     f"courses.{action}_{model}"
     for model in (
@@ -46,10 +39,9 @@ _CURRICULUM = [
 
 MODEL_PERMISSIONS: dict[str, list[str]] = {
     EDUCANDO: [],
-    ASESOR: ["wagtailadmin.access_admin", *_MEDIA, "courses.view_module"],
+    ASESOR: ["wagtailadmin.access_admin", "courses.view_module"],
     COORDINADOR: [
         "wagtailadmin.access_admin",
-        *_MEDIA,
         *_CURRICULUM,
         "courses.edit_any_course",
         "courses.assign_asesores",
@@ -67,9 +59,6 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
     ],
     ADMINISTRADOR: [
         "wagtailadmin.access_admin",
-        *_MEDIA,
-        "wagtailimages.delete_image",
-        "wagtaildocs.delete_document",
         *_CURRICULUM,
         "courses.edit_any_course",
         "courses.assign_asesores",
@@ -100,6 +89,20 @@ MODEL_PERMISSIONS: dict[str, list[str]] = {
         "wagtailcore.change_site",
         "wagtailcore.view_site",
     ],
+}
+
+# Images and documents (video, audio, captions and downloads are documents), per Wagtail
+# collection (``courses.media``): "everywhere" is granted on the root collection (every
+# file), "in_courses" on the "Cursos" collection, where an asesor keeps them only in the
+# collections of the courses they are assigned to. Everyone who writes lessons chooses any
+# file (so shared media are reused). Deleting a file that a page uses breaks the page for
+# every learner, so "delete" is the administrators'; anyone may delete their own upload
+# that no page uses.
+COLLECTION_PERMISSIONS: dict[str, dict[str, list[str]]] = {
+    EDUCANDO: {"everywhere": [], "in_courses": []},
+    ASESOR: {"everywhere": ["choose"], "in_courses": ["add", "change"]},
+    COORDINADOR: {"everywhere": ["add", "change", "choose"], "in_courses": []},
+    ADMINISTRADOR: {"everywhere": ["add", "change", "choose", "delete"], "in_courses": []},
 }
 
 # Page-tree actions on the catalog (and so on every course below it).

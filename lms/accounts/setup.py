@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from lms.accounts.models import User
 
 
+WAGTAIL_DEFAULT_GROUPS = ("Moderators", "Editors")
+
+
 def _permission(dotted: str) -> Permission:
     app_label, codename = dotted.split(".", 1)
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
@@ -27,15 +30,22 @@ def _permission(dotted: str) -> Permission:
 
 @transaction.atomic
 def ensure_roles() -> dict[str, Group]:
-    """Create or repair the four role groups, their permissions and the pedagogical review
-    workflow. Idempotent; needs the catalog page (``courses.api.ensure_site``)."""
+    """Create or repair the four role groups, their permissions (model, page and
+    collection permissions: images and documents), a collection for every course, and the
+    pedagogical review workflow. Idempotent; needs the catalog page
+    (``courses.api.ensure_site``)."""
+    courses_api.ensure_course_collections()
     groups = {}
     for name in roles.ALL_ROLES:
         group, _created = Group.objects.get_or_create(name=name)
         group.permissions.set([_permission(p) for p in roles.MODEL_PERMISSIONS[name]])
         courses_api.grant_catalog_permissions(group=group, codenames=roles.PAGE_PERMISSIONS[name])
+        courses_api.grant_media_permissions(group=group, **roles.COLLECTION_PERMISSIONS[name])
         groups[name] = group
     courses_api.ensure_review_workflow(reviewers=groups[roles.REVIEWERS])
+    # Wagtail's migrations create "Moderators" and "Editors" groups with rights over the
+    # whole tree; Aula's roles replace them. Kept only if someone was put in one.
+    Group.objects.filter(name__in=WAGTAIL_DEFAULT_GROUPS, user__isnull=True).delete()
     return groups
 
 

@@ -3,7 +3,7 @@ learner's own dashboard ("Mis cursos", in a fixed number of queries) and their d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,7 +38,9 @@ def resume_step(
     statuses: dict[int, LessonProgress],
 ) -> courses_api.Step | None:
     """Where "Continuar" goes: the last page they worked on if unfinished, else the next
-    unfinished step after it, else the first unfinished step; None when all is done."""
+    unfinished step after it, else the first unfinished step; None when all is done.
+    Never the final assessment while a required lesson is unfinished: then the first
+    such lesson (the final comes after the lessons)."""
     order = steps.steps
     if not order:
         return None
@@ -47,6 +49,18 @@ def resume_step(
         status = statuses.get(step.page_id)
         return status is None or status.status != ProgressStatus.COMPLETED
 
+    step = _next_unfinished(order, progress, unfinished)
+    if step is not None and step.page_id == steps.final_assessment_id:
+        pending = (s for s in order if s.kind == "lesson" and s.required and unfinished(s))
+        return next(pending, step)
+    return step
+
+
+def _next_unfinished(
+    order: list[courses_api.Step],
+    progress: CourseProgress | None,
+    unfinished: Callable[[courses_api.Step], bool],
+) -> courses_api.Step | None:
     ids = [s.page_id for s in order]
     if progress and progress.last_page_id in ids:
         start = ids.index(progress.last_page_id)
@@ -132,11 +146,15 @@ def credential_summary(
     *, user: User, cards: list[CourseCard]
 ) -> tuple[list[courses_models.Module], list[courses_api.CredentialProgress]]:
     """Which curriculum modules the learner's completed courses cover, and how far that
-    goes toward each credential of those modules' frameworks."""
+    goes toward each credential of those modules' frameworks. Only a course that
+    corresponds to its module covers it (one aligned in part, or related, does not), and
+    each module counts toward one credential at most (``credentials_progress``)."""
     completed = [c.enrollment.course for c in cards if c.enrollment.completed_at]
-    modules = [course.module for course in completed if course.module_id]
+    modules = [course.module for course in completed if course.counts_for_credentials]
     frameworks = {m.framework_id for m in modules}
     if not frameworks:
         return modules, []
-    rules = courses_models.CredentialRule.objects.filter(framework_id__in=frameworks)
-    return modules, [courses_api.credential_progress(rule=rule, modules=modules) for rule in rules]
+    rules = courses_models.CredentialRule.objects.filter(
+        framework_id__in=frameworks
+    ).prefetch_related("requirements__levels")
+    return modules, courses_api.credentials_progress(rules=rules, modules=modules)

@@ -166,7 +166,9 @@ LANGUAGES = [
     ("es-mx", _("Español (México)")),
     ("en", _("Inglés")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Aula's own catalogs, then Spanish for the Wagtail admin strings Wagtail's own Spanish
+# catalog lacks (English msgids; compiled by ``compilemessages`` like the others).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_wagtail"]
 TIME_ZONE = env.str("TIME_ZONE", default="America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True
@@ -222,6 +224,12 @@ AULA_CERTIFICATE_RETRY_BACKOFF_MAX = env.int("AULA_CERTIFICATE_RETRY_BACKOFF_MAX
 # inserting the row) is deleted by the nightly cleanup once it is this old (seconds): a PDF
 # being issued right now has no row yet for a moment (lms/certificates/cleanup.py).
 AULA_CERTIFICATE_ORPHAN_AGE = env.int("AULA_CERTIFICATE_ORPHAN_AGE", default=24 * 60 * 60)
+# Light versions of uploaded videos and audios (content/media.py, content/tasks.py): a
+# failed transcode is tried this many more times, at most this many seconds apart, then
+# marked failed for the author; each ffmpeg run is stopped after AULA_FFMPEG_TIMEOUT s.
+AULA_MEDIA_MAX_RETRIES = env.int("AULA_MEDIA_MAX_RETRIES", default=3)
+AULA_MEDIA_RETRY_BACKOFF_MAX = env.int("AULA_MEDIA_RETRY_BACKOFF_MAX", default=300)
+AULA_FFMPEG_TIMEOUT = env.int("AULA_FFMPEG_TIMEOUT", default=20 * 60)
 
 # --- Celery ---------------------------------------------------------------------------
 # RabbitMQ (amqp://) is the production broker: every task acknowledges its message only
@@ -323,7 +331,14 @@ WAGTAILDOCS_EXTENSIONS = [
     "ogg",
 ]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
+# Subtitles (.vtt) and videos are checked on upload, with Spanish errors (content/forms.py).
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "content.forms.DocumentForm"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 5 * 1024 * 1024
+# SVG drawings too (light and sharp on any phone), checked on upload: no script, nothing
+# external, at most 200 KB (content/svg.py, content/forms.py). Lessons show them as the SVG
+# itself (a "preserve-svg" rendition), never rasterised.
+WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp", "svg"]
+WAGTAILIMAGES_IMAGE_FORM_BASE = "content.forms.ImageForm"
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAIL_WORKFLOW_REQUIRE_APPROVAL_TO_RESUME = True
 WAGTAILSEARCH_BACKENDS = {

@@ -62,7 +62,8 @@ class Command(BaseCommand):
             steps = structure[course.pk]
             required = [s for s in steps.steps if s.page_id in steps.required_ids]
             lessons = [s for s in required if s.kind == "lesson"]
-            todo = required if done >= 99 else lessons[:done]
+            # Who fails the final has finished the lessons first: the final opens after them.
+            todo = required if done >= 99 else lessons if fails else lessons[:done]
             last = now - timedelta(days=days_ago or 0)
             for position, step in enumerate(todo):
                 when = start + (last - start) * (position + 1) / len(todo)
