@@ -10,6 +10,15 @@ from content.blocks import (
     QuestionStreamBlock,
 )
 from content.library.block_values import MediaResolver, block_from_file, block_to_file
+from content.library.diagnostics import (
+    DIAGNOSTICS_FOLDER,
+    MIN_QUESTIONS_PER_MODULE,
+    DiagnosticFile,
+    check_topics,
+    diagnostics_folder,
+    list_diagnostic_files,
+    read_diagnostic_file,
+)
 from content.library.folders import (
     ContentsEntry,
     CourseFolder,
@@ -30,28 +39,40 @@ from content.library.media import (
     image_for_file,
 )
 from content.numbers import parse_number
+from content.readability import Readability, analyze_stream
 from content.text import normalize_text
+from content.views import serve_media_version
 
 __all__ = [
+    "DIAGNOSTICS_FOLDER",
     "FORMAT_VERSION",
     "LIBRARY_ROOT",
+    "MIN_QUESTIONS_PER_MODULE",
     "RICH_TEXT_FEATURES",
     "ContentsEntry",
     "CourseFolder",
+    "DiagnosticFile",
     "LessonStreamBlock",
     "LibraryError",
     "MediaResolver",
     "QuestionStreamBlock",
+    "Readability",
+    "analyze_stream",
     "block_from_file",
     "block_to_file",
+    "check_topics",
+    "diagnostics_folder",
     "document_for_file",
     "dump_yaml",
     "export_media",
     "image_for_file",
     "list_course_folders",
+    "list_diagnostic_files",
     "normalize_text",
     "parse_number",
     "read_course_folder",
+    "read_diagnostic_file",
+    "serve_media_version",
     "walk_contents",
     "write_yaml",
 ]

@@ -19,19 +19,36 @@ from wagtail.models import (
     GroupPagePermission,
     Page,
     Site,
+    Task,
+    TaskState,
     Workflow,
     WorkflowPage,
+    WorkflowState,
     WorkflowTask,
 )
 
+from courses.assessment_review import (
+    ReviewWarning,
+    assessment_warnings,
+    course_warnings,
+    outcome_groups,
+    review_assessment,
+)
 from courses.curriculum import (
     DATA_DIR,
     CredentialProgress,
     credential_progress,
+    credentials_progress,
     load_framework_file,
 )
 from courses.library.exporter import export_course
 from courses.library.importer import ImportReport, import_library
+from courses.media import (
+    MEDIA_ACTIONS,
+    course_collection,
+    ensure_course_collections,
+    grant_media_permissions,
+)
 from courses.models import (
     AssessmentKind,
     CatalogPage,
@@ -58,32 +75,44 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 __all__ = [
+    "MEDIA_ACTIONS",
     "AssessmentKind",
     "CourseSteps",
     "CredentialProgress",
     "ImportReport",
+    "ReviewWarning",
     "Step",
+    "assessment_warnings",
     "assign_asesores",
     "catalog_courses",
     "catalog_filters",
+    "course_collection",
     "course_of_page",
     "course_outline",
     "course_steps",
+    "course_warnings",
     "credential_progress",
+    "credentials_progress",
+    "ensure_course_collections",
     "ensure_review_workflow",
     "ensure_site",
     "export_course",
     "flat_steps",
     "grant_catalog_permissions",
+    "grant_media_permissions",
     "import_library",
     "lesson_navigation",
     "load_curriculum",
     "modules_by_key",
+    "outcome_groups",
     "page_urls",
+    "review_assessment",
     "step_courses",
 ]
 
 REVIEW_WORKFLOW_NAME = "Revisión pedagógica"
+# The workflow (and its task) that Wagtail's migrations create; Aula retires it.
+WAGTAIL_DEFAULT_WORKFLOW_NAME = "Moderators approval"
 
 
 @transaction.atomic
@@ -159,7 +188,33 @@ def ensure_review_workflow(*, reviewers: Group) -> Workflow:
     WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
     catalog = CatalogPage.objects.get()
     WorkflowPage.objects.update_or_create(page=catalog, defaults={"workflow": workflow})
+    _retire_wagtail_default_workflow()
     return workflow
+
+
+def _retire_wagtail_default_workflow() -> None:
+    """Wagtail's migrations create a "Moderators approval" workflow on the root page, so
+    an admin would offer it beside "Revisión pedagógica". Never used: deleted. Used before
+    (its history names it): kept for that history but taken off every page and disabled,
+    unless a page is still waiting in it, which finishes first (a later run disables it)."""
+    for workflow in Workflow.objects.filter(name=WAGTAIL_DEFAULT_WORKFLOW_NAME):
+        WorkflowPage.objects.filter(workflow=workflow).delete()
+        states = WorkflowState.objects.filter(workflow=workflow)
+        if not states.exists():
+            workflow.delete()
+        elif not states.active().exists() and workflow.active:
+            workflow.active = False
+            workflow.save(update_fields=["active"])
+    for task in Task.objects.filter(name=WAGTAIL_DEFAULT_WORKFLOW_NAME):
+        task_states = TaskState.objects.filter(task=task)
+        if not WorkflowTask.objects.filter(task=task).exists() and not task_states.exists():
+            task.delete()
+        elif task.active and not (
+            WorkflowTask.objects.filter(task=task, workflow__active=True).exists()
+            or task_states.filter(status=TaskState.STATUS_IN_PROGRESS).exists()
+        ):
+            task.active = False
+            task.save(update_fields=["active"])
 
 
 def load_curriculum(*, path: Path | None = None, update: bool = True) -> Framework:

@@ -1,10 +1,23 @@
-"""Admin customisation for courses: the curriculum ("Currículo") menu."""
+"""Admin customisation for courses: the curriculum ("Currículo") menu, and the warnings
+of the assessment checks after an assessment or a course is saved."""
 
+from django.contrib import messages
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from courses.models import CredentialRequirement, CredentialRule, Eje, Framework, Level, Module
+from courses.assessment_review import assessment_warnings, course_warnings
+from courses.models import (
+    AssessmentPage,
+    CoursePage,
+    CredentialRequirement,
+    CredentialRule,
+    Eje,
+    Framework,
+    Level,
+    Module,
+)
 
 
 class FrameworkViewSet(SnippetViewSet):
@@ -69,3 +82,19 @@ class CurriculumGroup(SnippetViewSetGroup):
 
 
 register_snippet(CurriculumGroup)
+
+
+@hooks.register("after_create_page")
+@hooks.register("after_edit_page")
+def warn_about_assessment_checks(request, page):
+    """After saving or publishing an assessment (or a course, for its final), each warning
+    of the checks as a message on the next page: they never stop the save."""
+    page = page.specific
+    if isinstance(page, AssessmentPage):
+        warnings = assessment_warnings(page)
+    elif isinstance(page, CoursePage):
+        warnings = course_warnings(page)
+    else:
+        return
+    for warning in warnings:
+        messages.warning(request, warning.message)

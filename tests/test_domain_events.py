@@ -17,7 +17,7 @@ from lms.certificates import issuing
 from lms.certificates.models import Certificate
 from lms.certificates.tasks import issue_certificate_task, sweep_missing_certificates
 from lms.progress import api as progress_api
-from tests.helpers import certificate_receiver_muted, complete
+from tests.helpers import certificate_receiver_muted, complete, complete_required_lessons
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +104,7 @@ class TestAttemptGraded:
         self, enrolled, course, django_capture_on_commit_callbacks
     ):
         final = course.final_assessment.specific
+        complete_required_lessons(enrolled, course)
         with (
             listening(assessments_api.attempt_graded) as received,
             django_capture_on_commit_callbacks(execute=True),

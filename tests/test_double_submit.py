@@ -32,6 +32,7 @@ from lms.enrollment.models import Enrollment, Grupo, Membership, Sede
 from lms.progress.models import LearningEvent, LessonProgress
 from tests.conftest import in_threads, lesson
 from tests.factories.pages import add_course
+from tests.helpers import complete_required_lessons
 
 TIMES = [2, 8]
 THREADS = 8
@@ -252,7 +253,9 @@ def test_mark_done_at_once(committed):
 
 
 @pytest.fixture
-def exam(course):
+def exam(course, enrolled):
+    """The course's final, open to conftest's educanda: she has done the lessons."""
+    complete_required_lessons(enrolled, course)
     return course.final_assessment.specific
 
 
@@ -321,6 +324,7 @@ def test_someone_elses_attempt_id_is_never_revealed(client, enrolled, make_user,
     theirs = client.post(_submit_url(exam), form)["Location"]
     other = make_user("copiona")
     enrollment_api.enroll(user=other, course=course)
+    complete_required_lessons(other, course)
     client.force_login(other)
     mine = client.post(_submit_url(exam), form)["Location"]
     assert mine != theirs
@@ -358,6 +362,7 @@ def test_submit_at_once(committed):
     user = _committed_user(committed, "envia")
     course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
     enrollment_api.enroll(user=user, course=course)
+    complete_required_lessons(user, course)
     exam = course.final_assessment.specific
     client = Client()
     client.force_login(user)
@@ -375,6 +380,7 @@ def test_different_attempts_at_once_keep_the_limit(committed):
     user = _committed_user(committed, "muchos")
     course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
     enrollment_api.enroll(user=user, course=course)
+    complete_required_lessons(user, course)
     exam = course.final_assessment.specific
     clients = []
     for _ in range(THREADS):

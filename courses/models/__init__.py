@@ -1,4 +1,5 @@
 from courses.models.curriculum import (
+    AlignmentKind,
     CredentialRequirement,
     CredentialRule,
     Eje,
@@ -8,6 +9,7 @@ from courses.models.curriculum import (
     Module,
     ModuleKind,
 )
+from courses.models.media import CourseCollection
 from courses.models.pages import (
     AssessmentKind,
     AssessmentPage,
@@ -20,9 +22,11 @@ from courses.models.pages import (
 )
 
 __all__ = [
+    "AlignmentKind",
     "AssessmentKind",
     "AssessmentPage",
     "CatalogPage",
+    "CourseCollection",
     "CoursePage",
     "CoursePermissionTester",
     "CredentialRequirement",

@@ -5,19 +5,32 @@ rules make the only sensible tree: one home, one catalog under it, courses only 
 catalog, units only in a course, lessons and assessments only in a course or a unit.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.forms.utils import ErrorList
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
+from wagtail.blocks import StreamBlockValidationError, StructBlockValidationError
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, PagePermissionTester
 from wagtail.search import index
 
 from content.api import RICH_TEXT_FEATURES, LessonStreamBlock, QuestionStreamBlock, normalize_text
+from courses.assessment_review import outcome_groups, outcome_tag_errors
+from courses.models.curriculum import AlignmentKind
+from courses.models.study_time import assessment_minutes, hours_for, hours_text
+from courses.panels import CourseReviewPanel, ReadabilityPanel, ReviewPanel
 
 
 class CoursePermissionTester(PagePermissionTester):
@@ -81,6 +94,42 @@ class CatalogPage(CourseTreeMixin, Page):
         return context
 
 
+def alignment_errors(module_id: int | None, alignment: str, note: str) -> dict[str, str]:
+    """What is wrong with a course's alignment with its module (by field): a module needs
+    a kind, a partial alignment says which part, no module means no alignment. The
+    library import reports the same rules."""
+    errors: dict[str, str] = {}
+    if not module_id:
+        if alignment:
+            errors["alignment"] = _("Sin módulo no hay alineación: deje este campo vacío.")
+        if note.strip():
+            errors["alignment_note"] = _("Sin módulo no hay alineación: borre esta nota.")
+        return errors
+    if alignment not in AlignmentKind.values:
+        errors["alignment"] = _(
+            "Diga cómo se alinea el curso con el módulo: corresponde, parcial o relacionado."
+        )
+    elif alignment == AlignmentKind.PARCIAL and not note.strip():
+        errors["alignment_note"] = _(
+            "Una alineación parcial dice qué parte del módulo cubre el curso."
+        )
+    elif alignment != AlignmentKind.PARCIAL and note.strip():
+        errors["alignment_note"] = _(
+            "Esta nota es solo para una alineación parcial: bórrela o elija «parcial»."
+        )
+    return errors
+
+
+class StudyTimePanel(FieldPanel):
+    """The computed study time, read only: "3.5 horas (205 minutos)"."""
+
+    def format_value_for_display(self, value):
+        return _("%(hours)s horas (%(minutes)d minutos), calculado del contenido") % {
+            "hours": hours_text(hours_for(value or 0)),
+            "minutes": value or 0,
+        }
+
+
 class CoursePage(CourseTreeMixin, Page):
     summary = models.TextField(
         _("resumen"), max_length=300, help_text=_("Una o dos frases para el catálogo.")
@@ -112,8 +161,35 @@ class CoursePage(CourseTreeMixin, Page):
         related_name="+",
         verbose_name=_("nivel"),
     )
-    estimated_hours = models.PositiveSmallIntegerField(
-        _("horas estimadas"), default=1, validators=[MinValueValidator(1)]
+    alignment = models.CharField(
+        _("alineación con el módulo"),
+        max_length=20,
+        choices=AlignmentKind.choices,
+        blank=True,
+        help_text=_(
+            "Corresponde: el curso cubre el módulo completo (solo así cuenta para el "
+            "certificado de primaria o secundaria). Parcial: cubre una parte; diga cuál. "
+            "Relacionado: trata temas del módulo sin cubrirlo."
+        ),
+    )
+    alignment_note = models.CharField(
+        _("parte del módulo que cubre"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Solo para una alineación parcial: qué parte del módulo cubre el curso. Se "
+            "imprime en la constancia."
+        ),
+    )
+    # Computed from the content (``study_time``), never typed: lessons' minutes plus one
+    # attempt at each assessment.
+    study_minutes = models.PositiveIntegerField(
+        _("tiempo de estudio (minutos)"),
+        default=0,
+        help_text=_(
+            "Se calcula solo: los minutos de las lecciones más el tiempo de las prácticas y "
+            "del examen final según sus preguntas."
+        ),
     )
     outcomes = StreamField(
         [("outcome", blocks.CharBlock(label=_("Aprendizaje"), max_length=300))],
@@ -154,19 +230,38 @@ class CoursePage(CourseTreeMixin, Page):
         verbose_name=_("examen final"),
         help_text=_("Una evaluación de este curso. Aprobarla es parte de concluir el curso."),
     )
+    final_requires_lessons = models.BooleanField(
+        _("el examen final se abre al terminar las lecciones"),
+        default=True,
+        help_text=_(
+            "Si está marcado, el educando presenta el examen final solo después de terminar "
+            "todas las lecciones obligatorias; mientras tanto, la página del examen le dice "
+            "cuáles le faltan."
+        ),
+    )
 
     content_panels = [
+        CourseReviewPanel(),
         *Page.content_panels,
         FieldPanel("summary"),
         FieldPanel("description"),
         FieldPanel("cover_image"),
         MultiFieldPanel(
-            [FieldPanel("module"), FieldPanel("level"), FieldPanel("estimated_hours")],
+            [
+                FieldPanel("module"),
+                FieldPanel("alignment"),
+                FieldPanel("alignment_note"),
+                FieldPanel("level"),
+                StudyTimePanel("study_minutes", read_only=True),
+            ],
             heading=_("Currículo"),
         ),
         FieldPanel("outcomes"),
         MultiFieldPanel(
-            [PageChooserPanel("final_assessment", "courses.AssessmentPage")],
+            [
+                PageChooserPanel("final_assessment", "courses.AssessmentPage"),
+                FieldPanel("final_requires_lessons"),
+            ],
             heading=_("Regla para concluir"),
             help_text=_(
                 "El curso se concluye al terminar todas las lecciones obligatorias y aprobar "
@@ -219,11 +314,36 @@ class CoursePage(CourseTreeMixin, Page):
                 parts.append(self.module.eje.name)
         return normalize_text(" ".join(parts))
 
+    @property
+    def estimated_hours(self) -> Decimal:
+        """The study time in hours, to the nearest half hour (``study_time.hours_for``)."""
+        return hours_for(self.study_minutes)
+
+    @property
+    def study_time_text(self) -> str:
+        """ "3.5 horas", "4 horas", "1 hora", translated (for templates: a count of
+        ``blocktranslate`` must be a whole number)."""
+        hours = self.estimated_hours
+        if hours == int(hours):
+            return ngettext("%(hours)d hora", "%(hours)d horas", int(hours)) % {"hours": int(hours)}
+        return _("%(hours)s horas") % {"hours": hours_text(hours)}
+
+    @property
+    def counts_for_credentials(self) -> bool:
+        """Only a course that corresponds to its module counts toward a credential."""
+        return bool(self.module_id) and self.alignment == AlignmentKind.CORRESPONDE
+
     def clean(self):
         super().clean()
         errors = {}
+        errors.update(alignment_errors(self.module_id, self.alignment, self.alignment_note))
         if self.module_id and self.level_id and self.module.level_id not in (None, self.level_id):
             errors["level"] = _("El nivel no coincide con el nivel del módulo elegido.")
+        elif self.module_id and self.level_id and self.module.level_id is None:
+            errors["level"] = _(
+                "Los datos del currículo no dicen a qué nivel pertenece este módulo: deje el "
+                "nivel vacío hasta que se confirme."
+            )
         if (
             self.enrollment_opens_at
             and self.enrollment_closes_at
@@ -272,6 +392,7 @@ class LessonPage(CourseTreeMixin, Page):
     body = StreamField(LessonStreamBlock(), verbose_name=_("contenido"))
 
     content_panels = [
+        ReadabilityPanel(),
         *Page.content_panels,
         FieldPanel("summary"),
         FieldPanel("body"),
@@ -295,6 +416,24 @@ class LessonPage(CourseTreeMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_navigation(page=self))
         return context
+
+
+# The course the library importer is importing (its tree path) and its outcomes, which the
+# course page receives only after its assessments: their validation reads them from here.
+_importing_outcomes: ContextVar[tuple[str, list[str]] | None] = ContextVar(
+    "importing_outcomes", default=None
+)
+
+
+@contextmanager
+def outcomes_being_imported(course: "CoursePage", outcomes: list[str]) -> Iterator[None]:
+    """Inside the block, the assessments of ``course`` validate their questions' outcome
+    numbers against ``outcomes`` (the course's new list) instead of the saved ones."""
+    token = _importing_outcomes.set((course.path, outcomes))
+    try:
+        yield
+    finally:
+        _importing_outcomes.reset(token)
 
 
 class AssessmentKind(models.TextChoices):
@@ -330,10 +469,21 @@ class AssessmentPage(CourseTreeMixin, Page):
             "intento. Déjelo vacío para mostrar siempre todas las preguntas."
         ),
     )
+    draw_by_outcome = models.BooleanField(
+        _("Repartir las preguntas entre los aprendizajes"),
+        default=False,
+        help_text=_(
+            "Con preguntas por intento: cada intento toma preguntas de cada aprendizaje "
+            "esperado (según el aprendizaje que evalúa cada pregunta), en partes iguales "
+            "hasta donde alcancen, para que ningún intento deje un aprendizaje sin evaluar. "
+            "Las preguntas sin aprendizaje forman un grupo más."
+        ),
+    )
     intro = RichTextField(_("instrucciones"), blank=True, features=RICH_TEXT_FEATURES)
     questions = StreamField(QuestionStreamBlock(), verbose_name=_("preguntas"))
 
     content_panels = [
+        ReviewPanel(),
         *Page.content_panels,
         FieldPanel("intro"),
         FieldPanel("questions"),
@@ -346,6 +496,7 @@ class AssessmentPage(CourseTreeMixin, Page):
                 FieldPanel("pass_mark"),
                 FieldPanel("max_attempts"),
                 FieldPanel("questions_per_attempt"),
+                FieldPanel("draw_by_outcome"),
             ],
             heading=_("Evaluación"),
         ),
@@ -395,3 +546,50 @@ class AssessmentPage(CourseTreeMixin, Page):
                     % {"n": pool}
                 }
             )
+        errors: dict[str, Any] = {}
+        if self.draw_by_outcome:
+            groups = outcome_groups(self.questions)
+            if drawn is None:
+                errors["draw_by_outcome"] = _(
+                    "Para repartir las preguntas entre los aprendizajes, escriba también "
+                    "cuántas preguntas hay por intento."
+                )
+            elif drawn < len(groups):
+                errors["draw_by_outcome"] = _(
+                    "Las preguntas forman %(groups)d grupos por aprendizaje (las que no "
+                    "tienen aprendizaje son un grupo más): cada intento necesita al menos "
+                    "%(groups)d preguntas, una de cada grupo. Ahora tiene %(n)d."
+                ) % {"groups": len(groups), "n": drawn}
+        outcomes = self.course_outcomes()
+        if outcomes is not None:
+            tag_errors = outcome_tag_errors(self.questions, len(outcomes))
+            if tag_errors:
+                errors["questions"] = StreamBlockValidationError(
+                    block_errors={
+                        index: StructBlockValidationError(
+                            block_errors={"outcome": ValidationError(message)}
+                        )
+                        for index, message in tag_errors.items()
+                    },
+                    non_block_errors=ErrorList(list(tag_errors.values())),
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def estimated_minutes(self) -> int:
+        """Minutes for one attempt, from its questions (``study_time``)."""
+        return assessment_minutes(
+            [block.block_type for block in self.questions], self.questions_per_attempt
+        )
+
+    def course_outcomes(self) -> list[str] | None:
+        """The texts of the learning outcomes of the course this assessment is in, in
+        order (None outside a course, or for a page not saved yet)."""
+        importing = _importing_outcomes.get()
+        if importing is not None and self.path.startswith(importing[0]):
+            return importing[1]
+        if not self.pk:
+            return None
+        course = CoursePage.objects.ancestor_of(self).first()
+        return None if course is None else [str(block.value) for block in course.outcomes]

@@ -6,23 +6,30 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth import get_user_model
+from django.core.signing import BadSignature, Signer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from courses import api as courses_api
-from lms.assessments.grading import given_texts, grade, right_texts
-from lms.assessments.models import Attempt
+from lms.assessments import tallies
+from lms.assessments.grading import given_texts, grade, question_type, right_texts
+from lms.assessments.item_analysis import Analysis, item_analysis
+from lms.assessments.models import Attempt, ItemResponse
 from lms.assessments.signals import attempt_graded
 from lms.enrollment import api as enrollment_api
 from lms.progress import api as progress_api
+from lms.progress.read_models import ProgressStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -31,6 +38,8 @@ if TYPE_CHECKING:
     from lms.accounts.read_models import User
 
 __all__ = [
+    "MAX_PLAUSIBLE_SECONDS",
+    "Analysis",
     "AttemptError",
     "Placement",
     "attempt_graded",
@@ -39,18 +48,24 @@ __all__ = [
     "drawn_questions",
     "export_personal_data",
     "given_texts",
+    "item_analysis",
     "option_order_seed",
+    "pending_lessons",
     "pinned_assessment",
     "placement",
     "question_draw_seed",
+    "rebuild_tallies",
+    "response_rows",
     "reveals_answers",
     "right_texts",
+    "shown_at_token",
     "shown_options",
     "shuffle_around_pinned",
     "submit_attempt",
 ]
 
 T = TypeVar("T")
+rebuild_tallies = tallies.rebuild_tallies
 
 
 @dataclass
@@ -135,15 +150,22 @@ def drawn_questions(
     user_id: int | None,
     assessment: AssessmentPage,
     attempt_number: int | None,
+    previous_ids: Sequence[str],
     revision_id: int | None = None,
 ) -> list[Any]:
     """The questions (bound blocks) of the attempt ``attempt_number`` (the one about to be
     made): ``questions_per_attempt`` of them drawn from the pool, kept in the file's order
-    (the author's progression; the options are already in the learner's own order). Each
-    attempt draws on its own, so two attempts differ as far as the pool allows. Without a
-    pool, a learner, an attempt number (an anonymous visitor, an editor's preview) or a
-    published revision (``revision_id``, by default the live one): every question, in the
-    file's order. No query."""
+    (the author's progression; the options are already in the learner's own order).
+    ``previous_ids`` are the questions of the learner's attempt before this one (its
+    ``question_ids``; empty for the first attempt): the draw takes the others first, so
+    with a pool of at least twice ``questions_per_attempt`` two attempts in a row share no
+    question, and with a smaller pool as few as it allows. Without a pool, a learner, an
+    attempt number (an anonymous visitor, an editor's preview) or a published revision
+    (``revision_id``, by default the live one): every question, in the file's order. With
+    ``draw_by_outcome`` the draw is shared among the outcomes the questions assess
+    (``_draw_by_outcome``), so every attempt assesses each of them. The same arguments
+    give the same draw (the page shown again, the form sent again). No query: the caller
+    has the learner's attempts."""
     blocks = list(assessment.questions)
     drawn = assessment.questions_per_attempt
     if revision_id is None:
@@ -163,8 +185,59 @@ def drawn_questions(
         revision_id=revision_id,
     )
     # Not for secrecy: the seed is already a keyed hash; this only has to be repeatable.
-    chosen = set(random.Random(seed).sample(range(len(blocks)), drawn))  # noqa: S311
+    rng = random.Random(seed)  # noqa: S311
+    seen = set(previous_ids)
+    previous = {index for index, block in enumerate(blocks) if block.id in seen}
+    if assessment.draw_by_outcome:
+        groups = courses_api.outcome_groups(blocks)
+        chosen = _draw_by_outcome(groups, drawn, rng, previous=previous)
+    else:
+        chosen = _sample_unseen_first(range(len(blocks)), drawn, rng, previous)
     return [block for index, block in enumerate(blocks) if index in chosen]
+
+
+def _sample_unseen_first(
+    positions: Sequence[int], count: int, rng: random.Random, previous: AbstractSet[int]
+) -> set[int]:
+    """``count`` of ``positions`` at random, taken first from those not in ``previous``;
+    of those, only as many as are missing. Without ``previous``: a plain sample."""
+    unseen = [position for position in positions if position not in previous]
+    if count <= len(unseen):
+        return set(rng.sample(unseen, count))
+    seen = [position for position in positions if position in previous]
+    return set(unseen) | set(rng.sample(seen, count - len(unseen)))
+
+
+def _draw_by_outcome(
+    groups: dict[int | None, list[int]],
+    drawn: int,
+    rng: random.Random,
+    *,
+    previous: AbstractSet[int] = frozenset(),
+) -> set[int]:
+    """``drawn`` question positions, shared equally among the outcome ``groups`` (positions
+    by outcome, the untagged ones one more group) as far as each group's questions allow;
+    what is left over (the division's remainder, and the share of groups too small) goes
+    one question at a time to groups picked at random that still have questions, first to
+    those that still have questions not in ``previous`` (the positions of the learner's
+    attempt before). Each group takes those first too (``_sample_unseen_first``): as few
+    questions of the attempt before as the equal shares allow."""
+    sizes = [len(positions) for positions in groups.values()]
+    unseen = [sum(1 for p in positions if p not in previous) for positions in groups.values()]
+    share = drawn // len(sizes)
+    counts = [min(share, size) for size in sizes]
+    left = drawn - sum(counts)
+    while left > 0:
+        open_groups = [index for index, size in enumerate(sizes) if counts[index] < size]
+        fresh = [index for index in open_groups if counts[index] < unseen[index]]
+        candidates = fresh or open_groups
+        for index in rng.sample(candidates, min(left, len(candidates))):
+            counts[index] += 1
+            left -= 1
+    chosen: set[int] = set()
+    for positions, count in zip(groups.values(), counts, strict=True):
+        chosen.update(_sample_unseen_first(positions, count, rng, previous))
+    return chosen
 
 
 def reveals_answers(*, assessment: AssessmentPage, attempts: Sequence[Attempt]) -> bool:
@@ -189,6 +262,39 @@ def attempt_questions(attempt: Attempt, assessment: AssessmentPage) -> list[Any]
     return [by_id[block_id] for block_id in attempt.question_ids if block_id in by_id]
 
 
+def pending_lessons(
+    *, user_id: int | None, assessment: AssessmentPage, course: CoursePage | None = None
+) -> list[courses_api.Step]:
+    """The lessons standing between a learner and a final: when ``assessment`` is the
+    final of its course and the course opens it only after the lessons
+    (``final_requires_lessons``), the course's required live lessons that ``user_id`` has
+    not completed, in study order (all of them without a learner). Empty for any other
+    assessment, or when the author turned the rule off. ``course`` saves looking it up.
+    Three or four queries."""
+    if course is None:
+        course = courses_api.course_of_page(page=assessment)
+    if (
+        course is None
+        or course.final_assessment_id != assessment.pk
+        or not course.final_requires_lessons
+    ):
+        return []
+    steps = courses_api.course_steps(course_ids=[course.pk]).get(course.pk)
+    if steps is None:
+        return []
+    lessons = [s for s in steps.steps if s.kind == "lesson" and s.required]
+    if user_id is None or not lessons:
+        return lessons
+    statuses = progress_api.lesson_status_for(
+        user_id=user_id, page_ids=[s.page_id for s in lessons]
+    )
+    return [
+        s
+        for s in lessons
+        if s.page_id not in statuses or statuses[s.page_id].status != ProgressStatus.COMPLETED
+    ]
+
+
 def submit_attempt(
     *,
     user: User,
@@ -196,13 +302,16 @@ def submit_attempt(
     answers: dict[str, list[str]],
     attempt_id: uuid.UUID | None = None,
     shown: Sequence[str] | None = None,
+    shown_at: str | None = None,
 ) -> Attempt:
     """Grade ``answers`` (by question block id) against the published assessment: only
     the questions drawn for this learner's attempt (``drawn_questions``, recomputed here
     and recorded on the attempt); answers to any other question are ignored.
 
     Course assessments need an active enrollment; diagnostics in the catalog only a
-    logged-in user. The attempt limit is enforced under a lock on the learner, so two
+    logged-in user. A course's final is refused (``lessons_pending``) while the learner
+    has required lessons to finish, unless its author turned that rule off
+    (``pending_lessons``). The attempt limit is enforced under a lock on the learner, so two
     submissions at once cannot exceed it. Passing records a "passed" learning event, which
     completes the step and, for the final assessment, may complete the course. Announces
     ``attempt_graded`` once the transaction commits.
@@ -212,6 +321,12 @@ def submit_attempt(
     already made: no new attempt, nothing counted against the limit. An id that is
     already someone else's (or of another assessment) is never revealed: the attempt gets
     a new one. Without ``attempt_id`` every submission is a new attempt.
+
+    ``shown_at`` is the signed time the quiz page was shown (``shown_at_token``): the
+    attempt records the seconds since then, or None when it is missing, forged or
+    implausible (never an error). Each answer is also recorded as item responses for the
+    item analysis and counted in its tallies for the grupo the learner is in
+    (``tallies``), in the same transaction.
     """
     revision = assessment.live_revision
     if revision is None or not assessment.live:
@@ -221,6 +336,20 @@ def submit_attempt(
         raise AttemptError(
             "not_enrolled", _("Inscríbase en el curso para presentar esta evaluación.")
         )
+    if course is not None:
+        pending = pending_lessons(user_id=user.pk, assessment=assessment, course=course)
+        if pending:
+            raise AttemptError(
+                "lessons_pending",
+                ngettext(
+                    "El examen final se abre cuando termine las lecciones del curso. "
+                    "Le falta %(n)d lección.",
+                    "El examen final se abre cuando termine las lecciones del curso. "
+                    "Le faltan %(n)d lecciones.",
+                    len(pending),
+                )
+                % {"n": len(pending)},
+            )
     content = revision.as_object()
     now = timezone.now()
     with transaction.atomic():
@@ -233,7 +362,15 @@ def submit_attempt(
             ).first()
             if earlier is not None:
                 return earlier
-        taken = Attempt.objects.filter(user=user, assessment_id=assessment.pk).count()
+        # The learner's last attempt, in the query that used to count them: attempts are
+        # numbered 1, 2, 3… under this lock and only deleted with their learner, so its
+        # number is how many there are; its questions are those the new draw avoids.
+        taken, previous_ids = (
+            Attempt.objects.filter(user=user, assessment_id=assessment.pk)
+            .order_by("-number")
+            .values_list("number", "question_ids")
+            .first()
+        ) or (0, [])
         if content.max_attempts and taken >= content.max_attempts:
             raise AttemptError(
                 "no_attempts_left",
@@ -245,6 +382,7 @@ def submit_attempt(
             user_id=user.pk,
             assessment=content,
             attempt_number=taken + 1,
+            previous_ids=previous_ids,
             revision_id=revision.pk,
         )
         drawn_ids = [block.id for block in questions]
@@ -284,6 +422,8 @@ def submit_attempt(
             results=results,
             score=score,
             passed=passed,
+            seconds=_seconds_since(shown_at, user_id=user.pk, now=now),
+            grupo_id=tallies.grupo_at_attempt(user_id=user.pk),
         )
         transaction.on_commit(
             partial(
@@ -308,6 +448,8 @@ def submit_attempt(
                 when=now,
                 source="server",
             )
+        # Last: the tallies' rows, shared with other submissions, stay locked until commit.
+        _record_responses(attempt)
     return attempt
 
 
@@ -324,6 +466,85 @@ def _create_attempt(attempt_id: uuid.UUID | None, **fields: object) -> Attempt:
     return Attempt.objects.create(uuid=uuid.uuid4(), **fields)
 
 
+# --- Item responses and time taken, for the item analysis --------------------------------
+
+_MAX_OPTIONS = 10  # a multiple-choice question has at most 10 options
+_SHOWN_AT_SALT = "aula.assessments.shown_at"
+# Longer than this from showing the page to the submission is not the time taken (a tab
+# left open overnight, a practice quiz sent later from the offline queue): not recorded.
+MAX_PLAUSIBLE_SECONDS = 4 * 60 * 60
+
+
+def response_rows(*, answers: dict[str, Any], results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The item-response rows of one attempt (without the attempt's own fields), from its
+    stored answers and results: per graded question, one row per chosen option, or one row
+    without an option; the first row of each question has ``first`` set. The backfill
+    migration (0005) applies the same rule to older attempts."""
+    rows: list[dict[str, Any]] = []
+    for block_id, result in results.items():
+        if not isinstance(result, dict):
+            continue
+        given = [str(g) for g in answers.get(block_id) or [] if g is not None and str(g).strip()]
+        # Options for types whose answers are options (``answers_are_options`` of the
+        # question block); typed answers (numeric, short answer) one row without one.
+        kind = question_type(str(result.get("kind")))
+        if kind is None or not kind.answers_are_options:
+            options = []
+        elif kind.fixed_options:
+            options = [g for g in given[:1] if g in kind.fixed_options]
+        else:
+            options = list(dict.fromkeys(g for g in given if len(g) <= 64))[:_MAX_OPTIONS]
+        base = {
+            "block_id": str(block_id)[:64],
+            "answered": bool(result.get("answered", bool(given))),
+            "correct": bool(result.get("correct")),
+        }
+        for index, option in enumerate(options or [""]):
+            rows.append({**base, "option_id": option, "first": index == 0})
+    return rows
+
+
+def _record_responses(attempt: Attempt) -> None:
+    """Write the item responses of a new attempt (``response_rows``) and add them, and the
+    attempt, to the item analysis's tallies (``tallies.count_attempt``). Three or four
+    queries."""
+    rows = response_rows(answers=attempt.answers, results=attempt.results)
+    ItemResponse.objects.bulk_create(
+        ItemResponse(
+            attempt=attempt,
+            user_id=attempt.user_id,
+            assessment_id=attempt.assessment_id,
+            score=float(attempt.score),
+            **row,
+        )
+        for row in rows
+    )
+    tallies.count_attempt(attempt, rows)
+
+
+def shown_at_token(*, user_id: int | None, now: datetime | None = None) -> str:
+    """What the quiz form carries as ``shown_at``: the time the page is shown, signed for
+    this learner (so it cannot be moved back, nor taken from another learner's form)."""
+    moment = now or timezone.now()
+    return Signer(salt=_SHOWN_AT_SALT).sign(f"{user_id or 0}:{int(moment.timestamp())}")
+
+
+def _seconds_since(token: str | None, *, user_id: int, now: datetime) -> int | None:
+    """Seconds from the signed ``shown_at`` to ``now``; None for a missing, forged or
+    another learner's token, or an implausible time (negative, or over
+    ``MAX_PLAUSIBLE_SECONDS``)."""
+    if not token:
+        return None
+    try:
+        owner, stamp = Signer(salt=_SHOWN_AT_SALT).unsign(token).split(":")
+        seconds = int(now.timestamp()) - int(stamp)
+    except (BadSignature, ValueError):
+        return None
+    if owner != str(user_id) or not 0 <= seconds <= MAX_PLAUSIBLE_SECONDS:
+        return None
+    return seconds
+
+
 def attempts_for(*, user: User | AnonymousUser, assessment_id: int) -> list[Attempt]:
     if not user.is_authenticated:
         return []
@@ -336,6 +557,9 @@ class TopicResult:
     right: int = 0
     total: int = 0
     module: Module | None = None
+    # For a module still to study: the live courses that cover it (aligned as
+    # "corresponde"); empty when Aula has none yet.
+    courses: list[CoursePage] = field(default_factory=list)
 
     @property
     def percent(self) -> Decimal:
@@ -354,8 +578,10 @@ class Placement:
 
 def placement(*, attempt: Attempt) -> Placement:
     """Score a diagnostic attempt by topic (module key) and recommend courses and a level:
-    modules scored at or above the pass mark are known; the others are to study, with the
-    live courses aligned to them; the level is that of the first module still to study."""
+    modules scored at or above the pass mark are known; the others are to study, each with
+    the live courses that cover it (aligned as "corresponde": one that covers part of a
+    module, or is only related to it, is not where to start); the level is that of the
+    first module still to study."""
     assessment = pinned_assessment(attempt)
     topics: dict[str, TopicResult] = defaultdict(lambda: TopicResult(""))
     for result in attempt.results.values():
@@ -386,8 +612,13 @@ def placement(*, attempt: Attempt) -> Placement:
     seen: set[int] = set()
     for topic in outcome.to_study:
         if topic.module:
-            for course in topic.module.courses.all():
-                if course.live and course.pk not in seen:
+            topic.courses = [
+                course
+                for course in topic.module.courses.all()
+                if course.live and course.counts_for_credentials
+            ]
+            for course in topic.courses:
+                if course.pk not in seen:
                     seen.add(course.pk)
                     outcome.courses.append(course)
     return outcome
@@ -401,6 +632,7 @@ def export_personal_data(user: User) -> list[dict[str, object]]:
             "fecha": a.submitted_at.isoformat(),
             "calificacion": float(a.score),
             "aprobado": a.passed,
+            "segundos": a.seconds,
             "respuestas": a.answers,
         }
         for a in Attempt.objects.filter(user=user)

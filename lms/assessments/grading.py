@@ -1,68 +1,36 @@
-"""Grading answers against question blocks, and showing them on the results page. Pure
-functions: no database."""
+"""Grading an assessment's answers, and showing them on the results page. Pure functions:
+no database. Each question type grades itself (``content.blocks.BaseQuestionBlock``: a
+method of its block, a pure function of the block value and the answer); this module only
+adds up the score and hands each question to its block."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from fractions import Fraction
+from typing import Any
 
-from django.utils.translation import gettext as _
+from content.api import QuestionStreamBlock
 
-from content.api import normalize_text, parse_number
-
-_SLACK = Fraction(1, 10**9)
-
-
-def _as_fraction(number: object) -> Fraction | None:
-    """An author's float (answer or tolerance) as the decimal they typed: 0.1 is 1/10."""
-    if number is None or isinstance(number, bool):
-        return None
-    try:
-        return Fraction(str(number))
-    except (ValueError, ZeroDivisionError):  # nan, inf
-        return None
+# The question types by kind, for grading a value without its bound block.
+_TYPES = QuestionStreamBlock().child_blocks
 
 
-def grade_question(kind: str, value, given: list[str]) -> dict:
-    """Grade one question. ``value`` is the block's StructValue; ``given`` the submitted
-    values for it (option ids, "true"/"false", or typed text)."""
-    given = [g for g in given if g is not None and str(g).strip() != ""]
-    result: dict = {"kind": kind, "answered": bool(given), "correct": False}
-    if kind in ("single_choice", "multiple_choice"):
-        options = list(value["options"].bound_blocks)
-        right = {o.id for o in options if o.value["correct"]}
-        chosen = set(given) & {o.id for o in options}
-        result["correct"] = bool(chosen) and chosen == right
-        result["feedback"] = [
-            o.value["feedback"] for o in options if o.id in chosen and o.value["feedback"]
-        ]
-        result["right_options"] = [o.value["text"] for o in options if o.id in right]
-    elif kind == "true_false":
-        expected = "true" if value["answer"] else "false"
-        result["correct"] = given[:1] == [expected]
-    elif kind == "numeric":
-        # Exact arithmetic on the answer and tolerance as the author wrote them, so the
-        # boundary counts ("3.15" for 3.14 ± 0.01); _SLACK absorbs float noise in a stored
-        # answer (0.30000000000000004), so it never fails a learner.
-        number = parse_number(given[0]) if given else None
-        answer = _as_fraction(value["answer"])
-        tolerance = abs(_as_fraction(value["tolerance"] or 0) or Fraction(0))
-        result["correct"] = (
-            number is not None and answer is not None and abs(number - answer) <= tolerance + _SLACK
-        )
-    elif kind == "short_answer":
-        accepted = {normalize_text(a) for a in value["accepted_answers"]}
-        result["correct"] = bool(given) and normalize_text(given[0]) in accepted
-    if kind != "single_choice" and kind != "multiple_choice":
-        result["feedback"] = [value["explanation"]] if value.get("explanation") else []
-    return result
+def question_type(kind: str) -> Any:
+    """The block of the question type ``kind`` (a ``BaseQuestionBlock``), None for a kind
+    this version does not know (an attempt stored by an older one)."""
+    return _TYPES.get(kind)
+
+
+def grade_question(kind: str, value: Any, given: list[str]) -> dict[str, Any]:
+    """Grade one question of type ``kind``. ``value`` is the block's StructValue; ``given``
+    the submitted values for it (option ids, "true"/"false", or typed text)."""
+    return _TYPES[kind].grade(value, given)
 
 
 def grade(questions, answers: dict[str, list[str]]) -> tuple[Decimal, dict]:
     """Grade every question of a StreamValue. Returns (score 0–100, results by block id)."""
     results = {}
     for block in questions:
-        results[block.id] = grade_question(block.block_type, block.value, answers.get(block.id, []))
+        results[block.id] = block.block.grade(block.value, answers.get(block.id, []))
         results[block.id]["topic"] = block.value.get("topic") or ""
     total = len(results)
     right = sum(1 for r in results.values() if r["correct"])
@@ -70,31 +38,11 @@ def grade(questions, answers: dict[str, list[str]]) -> tuple[Decimal, dict]:
     return score, results
 
 
-def _true_false(value: bool) -> str:
-    return _("Verdadero") if value else _("Falso")
-
-
-def given_texts(block, given: list[str]) -> list[str]:
+def given_texts(block: Any, given: list[str]) -> list[str]:
     """What the learner answered, as they saw it (for the results page)."""
-    given = [g for g in given if g and g.strip()]
-    if block.block_type in ("single_choice", "multiple_choice"):
-        texts = {o.id: o.value["text"] for o in block.value["options"].bound_blocks}
-        return [texts[g] for g in given if g in texts]
-    if block.block_type == "true_false":
-        return [_true_false(g == "true") for g in given[:1] if g in ("true", "false")]
-    return given[:1]
+    return block.block.given_texts(block.value, given)
 
 
-def right_texts(block, result: dict) -> list[str]:
+def right_texts(block: Any, result: dict[str, Any]) -> list[str]:
     """The right answer of the question, as it was when the attempt was taken."""
-    value = block.value
-    if block.block_type in ("single_choice", "multiple_choice"):
-        return list(result.get("right_options", []))
-    if block.block_type == "true_false":
-        return [_true_false(bool(value["answer"]))]
-    if block.block_type == "numeric":
-        number = format(Decimal(str(value["answer"])).normalize(), "f")
-        return [f"{number} {value['unit']}".strip() if value.get("unit") else number]
-    if block.block_type == "short_answer":
-        return list(value["accepted_answers"])[:1]
-    return []
+    return block.block.right_texts(block.value, result)

@@ -21,7 +21,8 @@ def submit(request, page_id: int):
     again, it leads to the attempt it already made. A form without a valid one (from a
     page shown before it had it) makes a new attempt. An assessment with a question pool
     also carries the ids of the questions it showed (``shown``), only to notice a form
-    that is out of date."""
+    that is out of date. ``shown_at`` (signed) is when the page was shown: the attempt
+    records how long it took."""
     assessment = get_object_or_404(courses_models.AssessmentPage.objects.live(), pk=page_id)
     answers = {
         key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
@@ -35,6 +36,7 @@ def submit(request, page_id: int):
             answers=answers,
             attempt_id=posted_uuid(request, "attempt_id"),
             shown=request.POST.getlist("shown")[:200] or None,
+            shown_at=request.POST.get("shown_at", "")[:200] or None,
         )
     except api.AttemptError as error:
         messages.error(request, error.message)

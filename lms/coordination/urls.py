@@ -12,6 +12,11 @@ urlpatterns = [
     path("grupo/<int:grupo_id>/", views.grupo_detail, name="grupo"),
     path("grupo/<int:grupo_id>/codigo/", views.grupo_new_code, name="grupo_code"),
     path("curso/<int:course_id>/", views.course_detail, name="course"),
+    path(
+        "curso/<int:course_id>/evaluacion/<int:assessment_id>/",
+        views.course_item_analysis,
+        name="item_analysis",
+    ),
     path("en-riesgo/", views.at_risk_list, name="at_risk"),
     path("educando/<int:learner_id>/", views.learner_detail, name="learner"),
     path("educando/<int:learner_id>/codigo/", views.learner_reset_code, name="reset_code"),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from courses import read_models as courses_models
 from lms.accounts import api as accounts_api
+from lms.assessments import api as assessments_api
 from lms.certificates import api as certificates_api
 from lms.certificates import read_models as certificates_models
 from lms.coordination.activity import lesson_drop_off, weekly_activity
@@ -150,6 +151,32 @@ def course_detail(request, course_id):
             "drop_off": lesson_drop_off(sedes=sedes, grupo=grupo, course_id=course.pk),
             "weeks": weekly_activity(sedes=sedes, grupo=grupo, course_id=course.pk),
         },
+    )
+
+
+@coordinator_required
+def course_item_analysis(request, course_id, assessment_id):
+    """Per question of one of the course's assessments, for the attempts made in the
+    grupos in scope (narrowed by the sede/grupo filter like the course page): difficulty,
+    discrimination, how often each option was chosen, and what deserves a look. An
+    attempt counts for the grupo its learner was in when answering, even if moved since
+    (the figures are about questions, not people). No learner is named. An assessment of
+    another course (or none) is a 404."""
+    course = get_object_or_404(courses_models.CoursePage.objects.live(), pk=course_id)
+    assessment = get_object_or_404(
+        courses_models.AssessmentPage.objects.live().descendant_of(course), pk=assessment_id
+    )
+    form, sedes, grupo = _scope_filter(request)
+    grupos = (
+        [grupo.pk]
+        if grupo is not None
+        else enrollment_models.Grupo.objects.filter(sede__in=sedes).values("pk")
+    )
+    analysis = assessments_api.item_analysis(assessment=assessment, grupo_ids=grupos)
+    return TemplateResponse(
+        request,
+        "coordination/item_analysis.html",
+        {"course": course, "assessment": assessment, "form": form, "analysis": analysis},
     )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from lms.accounts import api as accounts_api
@@ -200,6 +200,18 @@ def learners_in_scope(*, user: User | AnonymousUser) -> QuerySet[Membership, Lea
 def grupos_in_scope(*, user: User | AnonymousUser) -> QuerySet[Grupo]:
     """The grupos of the sedes in ``user``'s scope."""
     return Grupo.objects.filter(sede__in=sedes_in_scope(user=user)).select_related("sede")
+
+
+def grupos_for_figures(*, user: User | AnonymousUser) -> QuerySet[Grupo] | None:
+    """The grupos whose learners count in the anonymous figures ``user`` may see (the item
+    analysis of an assessment): None (every learner, in a grupo or not) for
+    administrators; otherwise the grupos of their sedes and those they are asesor of, so
+    that comparing figures cannot single out a learner of someone else's sede."""
+    if not user.is_authenticated:
+        return Grupo.objects.none()
+    if user.is_superuser or user.has_perm("enrollment.view_all_sedes"):
+        return None
+    return Grupo.objects.filter(Q(sede__in=sedes_in_scope(user=user)) | Q(asesores=user)).distinct()
 
 
 def learner_in_scope(*, user: User | AnonymousUser, learner_id: int) -> User | None:

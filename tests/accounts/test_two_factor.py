@@ -136,7 +136,13 @@ class TestLaterSignIns:
         assert again.status_code == 200 and "no es correcto" in again.content.decode()
         assert StaticToken.objects.filter(device__user=coordinator).count() == 9
 
-    def test_many_wrong_codes_lock_the_door_for_a_while(self, client, enrolled_coordinator):
+    def test_many_wrong_codes_lock_the_door_for_a_while(
+        self, client, enrolled_coordinator, settings
+    ):
+        # django-otp's wait doubles with each failure from 1 s (factor 1): 8 s after four,
+        # which a slow machine can outlast between two requests. A factor of an hour keeps
+        # the door shut for the whole test on any machine.
+        settings.OTP_TOTP_THROTTLE_FACTOR = 3600
         coordinator, _codes = enrolled_coordinator
         sign_in(client, coordinator.username)
         for _attempt in range(4):

@@ -15,9 +15,17 @@ from lms.assessments.grading import grade
 from lms.assessments.models import Attempt
 from lms.assessments.templatetags import assessment_tags
 from lms.enrollment import api as enrollment_api
-from tests.helpers import post_answers, right_answers
+from tests.helpers import complete_required_lessons, post_answers, right_answers
 
 CHOICE = ("single_choice", "multiple_choice")
+
+
+@pytest.fixture
+def enrolled(enrolled, course):
+    """conftest's educanda, who has also finished the course's required lessons: its
+    final assessment is open to her (``api.pending_lessons``)."""
+    complete_required_lessons(enrolled, course)
+    return enrolled
 
 
 @pytest.fixture
@@ -27,7 +35,12 @@ def exam(course):
 
 @pytest.fixture
 def practice(course):
-    return AssessmentPage.objects.descendant_of(course).live().get(kind="practice")
+    """The practice of the course's first unit (each unit ends with one)."""
+    return (
+        AssessmentPage.objects.descendant_of(course)
+        .live()
+        .get(kind="practice", slug="practica-fracciones")
+    )
 
 
 def _shown(html: str, assessment) -> dict[str, list[str]]:
@@ -91,6 +104,7 @@ class TestOrder:
         for name in ("ana", "beto", "carla"):
             learner = make_user(name)
             enrollment_api.enroll(user=learner, course=course)
+            complete_required_lessons(learner, course)
             client.force_login(learner)
             shown = _shown(client.get(exam.url).content.decode(), exam)
             orders.add(tuple(tuple(ids) for ids in shown.values()))

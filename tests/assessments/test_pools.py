@@ -3,7 +3,6 @@ each learner that many questions drawn from its questions, a new draw for each a
 pinned to the attempt and to the page revision; only those are graded and recorded."""
 
 import re
-import shutil
 
 import pytest
 import yaml
@@ -13,15 +12,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from content.api import LIBRARY_ROOT, LibraryError
+from content.api import LibraryError
 from courses import api as courses_api
 from courses.models import AssessmentPage, CoursePage
 from lms.assessments import api
 from lms.assessments.models import Attempt
 from lms.assessments.templatetags import assessment_tags
-from tests.helpers import right_answers
+from tests.helpers import complete_required_lessons, copy_shipped_course, right_answers
 
 DRAWN = 4
+
+
+@pytest.fixture
+def enrolled(enrolled, course):
+    """conftest's educanda, who has also finished the course's required lessons: its
+    final assessment is open to her (``api.pending_lessons``)."""
+    complete_required_lessons(enrolled, course)
+    return enrolled
 
 
 @pytest.fixture
@@ -41,10 +48,14 @@ def _questions_on(html: str) -> list[str]:
     return re.findall(r'<fieldset class="question" id="pregunta-([^"]+)"', html)
 
 
-def _drawn(assessment, user, number) -> list[str]:
+def _drawn(assessment, user, number, previous=()) -> list[str]:
+    """The ids of the questions drawn for ``user``'s attempt ``number`` after an attempt
+    that had the questions ``previous``."""
     return [
         b.id
-        for b in api.drawn_questions(user_id=user.pk, assessment=assessment, attempt_number=number)
+        for b in api.drawn_questions(
+            user_id=user.pk, assessment=assessment, attempt_number=number, previous_ids=previous
+        )
     ]
 
 
@@ -73,6 +84,44 @@ class TestDraw:
         # Each attempt recorded the questions it showed.
         recorded = Attempt.objects.filter(user=enrolled).order_by("number")
         assert [tuple(a.question_ids) for a in recorded] == draws
+
+    def test_the_next_attempt_draws_other_questions(self, client, enrolled, pool):
+        """A pool of 10 drawing 4: each attempt shares no question with the one before (a
+        draw on its own would, 13 times in 14). The page shown again and the submission
+        (which draws again, and refuses a final whose form showed other questions) give
+        the same draw."""
+        client.force_login(enrolled)
+        before: list[str] = []
+        for number in range(1, 6):
+            shown = _questions_on(client.get(pool.url).content.decode())
+            assert _questions_on(client.get(pool.url).content.decode()) == shown
+            assert shown == _drawn(pool, enrolled, number, previous=before)
+            assert len(shown) == DRAWN and not set(shown) & set(before)
+            client.post(f"/evaluaciones/{pool.pk}/enviar/", {"shown": shown})
+            attempt = Attempt.objects.get(user=enrolled, number=number)
+            assert attempt.question_ids == shown
+            before = shown
+
+    def test_a_small_pool_repeats_as_few_questions_as_it_must(self, make_user, pool):
+        """10 questions drawing 6: two attempts in a row share 2 (6 + 6 - 10), never more."""
+        pool.questions_per_attempt = 6
+        ana = make_user("ana")
+        before: list[str] = []
+        for number in range(1, 9):
+            draw = _drawn(pool, ana, number, previous=before)
+            assert len(draw) == 6 and draw == _drawn(pool, ana, number, previous=before)
+            if before:
+                assert len(set(draw) & set(before)) == 2
+            before = draw
+
+    def test_the_attempt_before_is_all_that_is_avoided(self, make_user, pool):
+        """Ids of questions the revision no longer has, or none at all (an attempt from
+        before pools recorded none), change nothing: a plain draw."""
+        ana = make_user("ana")
+        plain = _drawn(pool, ana, 2)
+        assert _drawn(pool, ana, 2, previous=["ya-no-existe"]) == plain
+        everything = [b.id for b in pool.questions]
+        assert _drawn(pool, ana, 2, previous=everything) == plain
 
     def test_the_draw_depends_on_learner_attempt_and_revision(self, make_user, pool):
         ana, beto = make_user("ana"), make_user("beto")
@@ -145,11 +194,12 @@ class TestGrading:
         shown = _questions_on(client.get(pool.url).content.decode())
         client.post(f"/evaluaciones/{pool.pk}/enviar/", {"shown": shown})
         assert Attempt.objects.filter(user=enrolled).count() == 1
-        # An old tab, showing the first attempt's questions, sent after it was recorded.
-        if shown != _drawn(pool, enrolled, 2):
-            response = client.post(f"/evaluaciones/{pool.pk}/enviar/", {"shown": shown})
-            assert response.status_code == 302 and response.url == pool.url
-            assert Attempt.objects.filter(user=enrolled).count() == 1
+        # An old tab, showing the first attempt's questions, sent after it was recorded (the
+        # second attempt draws other questions: 10 is at least twice 4).
+        assert not set(shown) & set(_drawn(pool, enrolled, 2, previous=shown))
+        response = client.post(f"/evaluaciones/{pool.pk}/enviar/", {"shown": shown})
+        assert response.status_code == 302 and response.url == pool.url
+        assert Attempt.objects.filter(user=enrolled).count() == 1
         with pytest.raises(api.AttemptError) as info:
             api.submit_attempt(user=enrolled, assessment=pool, answers={}, shown=["otra"])
         assert info.value.code == "stale_form" and "Ábrala de nuevo" in info.value.message
@@ -220,18 +270,17 @@ class TestValidation:
 
 @pytest.fixture
 def library_copy(tmp_path):
-    target = tmp_path / "library"
-    shutil.copytree(LIBRARY_ROOT / "fracciones-y-porcentajes", target / "curso-banco")
-    manifest = target / "curso-banco" / "course.yaml"
-    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    data["slug"] = "curso-banco"
-    manifest.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
-    return target
+    return copy_shipped_course(tmp_path, "curso-banco")
+
+
+MORE_THAN_THE_QUESTIONS = "one more than the final has"
 
 
 def _set_pool(library_copy, value) -> None:
     path = library_copy / "curso-banco/assessments/examen-final.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if value == MORE_THAN_THE_QUESTIONS:
+        value = len(data["questions"]) + 1
     data["questions_per_attempt"] = value
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
 
@@ -253,7 +302,7 @@ class TestLibrary:
         practice = (out / "curso-banco/assessments/practica-fracciones.yaml").read_text("utf-8")
         assert "questions_per_attempt" not in practice
 
-    @pytest.mark.parametrize("value", [0, 12, -1, "cinco", True])
+    @pytest.mark.parametrize("value", [0, MORE_THAN_THE_QUESTIONS, -1, "cinco", True])
     def test_a_bad_value_names_file_and_field(self, db, library_copy, value):
         _set_pool(library_copy, value)
         with pytest.raises(LibraryError) as info:

@@ -48,6 +48,10 @@ ROUTES = {
     "coordination:grupo": Route("get", lambda w: {"grupo_id": w["grupo"].pk}, bound=True),
     "coordination:grupo_code": Route("post", lambda w: {"grupo_id": w["grupo"].pk}, bound=True),
     "coordination:course": Route("get", lambda w: {"course_id": w["course"].pk}),
+    "coordination:item_analysis": Route(
+        "get",
+        lambda w: {"course_id": w["course"].pk, "assessment_id": w["course"].final_assessment_id},
+    ),
     "coordination:at_risk": Route("get"),
     "coordination:learner": Route("get", lambda w: {"learner_id": w["learner"].pk}, bound=True),
     "coordination:reset_code": Route("post", lambda w: {"learner_id": w["learner"].pk}, bound=True),

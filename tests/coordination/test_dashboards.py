@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from courses import api as courses_api
-from courses.models import AssessmentPage
+from courses.models import AssessmentPage, CoursePage
 from lms.accounts import api as accounts_api
 from lms.accounts import roles
 from lms.accounts.models import ResetCode
@@ -22,7 +22,7 @@ from lms.enrollment.models import Enrollment, Grupo
 from lms.progress import api as progress_api
 from lms.progress.models import CourseProgress, DailyActivity
 from tests import helpers
-from tests.helpers import complete
+from tests.helpers import complete, complete_required_lessons
 
 
 def _steps(course):
@@ -214,6 +214,7 @@ def at_risk_world(sedes, make_learner, course):
     recent = make_learner("reciente", grupo, course, lessons_done=1)
     new = make_learner("nueva", grupo, course)  # enrolled today, not started: not at risk
     failing = make_learner("reprueba", grupo, course, lessons_done=1)
+    complete_required_lessons(failing, course)  # the final opens after the lessons
     final = AssessmentPage.objects.get(pk=course.final_assessment_id)
     for _ in range(2):
         assessments_api.submit_attempt(user=failing, assessment=final, answers={})
@@ -317,6 +318,9 @@ class TestLearnerFile:
     def test_progress_attempts_and_certificates(self, client, sedes, make_learner, course):
         _sede, coordinator, grupo = sedes["norte"]
         learner = make_learner("ana", grupo, course, lessons_done=2, display_name="Ana Ruiz")
+        # The author lets this course's final be taken before the lessons: the file shows
+        # lessons done and not done beside a failed final.
+        CoursePage.objects.filter(pk=course.pk).update(final_requires_lessons=False)
         final = AssessmentPage.objects.get(pk=course.final_assessment_id)
         assessments_api.submit_attempt(user=learner, assessment=final, answers={})
         client.force_login(coordinator)

@@ -159,10 +159,8 @@ def test_a_worker_applies_500_rows_and_the_page_follows(broker, setting):
         response = upload(client, grupo, csv_bytes(_rows(prefix, 500)))
         page_url = response["Location"]
         bulk_import = BulkImport.objects.get(grupo=grupo)
-        started = time.monotonic()
         response = client.post(f"{page_url}aplicar/")
         assert response["Location"] == page_url
-        assert time.monotonic() - started < 2  # queued, not applied, in the request
         # No worker yet: the message waits in Redis.
         assert "La lista está en espera" in client.get(page_url).content.decode()
         assert BulkImport.objects.get(pk=bulk_import.pk).status == "queued"

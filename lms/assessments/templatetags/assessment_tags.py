@@ -2,6 +2,7 @@ import uuid
 
 from django import template
 
+from courses import api as courses_api
 from lms.assessments import api
 
 register = template.Library()
@@ -29,6 +30,8 @@ def assessment_state(context, page):
         # The id of the attempt the form makes, new each time the page is shown: the form
         # sent twice makes one attempt.
         "attempt_id": uuid.uuid4(),
+        # When the form was shown, signed for this learner: the attempt records the time.
+        "shown_at": api.shown_at_token(user_id=user.pk) if learner else "",
     }
 
 
@@ -46,7 +49,26 @@ def shown_options(page, block, state):
 def shown_questions(page, state):
     """The questions of the attempt about to be made (``state`` from ``assessment_state``):
     drawn from the pool for this learner, or all of them (no pool, a preview, an anonymous
-    visitor), in the file's order. No query."""
+    visitor), in the file's order; other questions than the learner's last attempt had,
+    as far as the pool allows. No query."""
+    attempts = state["attempts"]
     return api.drawn_questions(
-        user_id=state["learner_id"], assessment=page, attempt_number=state["number"]
+        user_id=state["learner_id"],
+        assessment=page,
+        attempt_number=state["number"],
+        previous_ids=attempts[-1].question_ids if attempts else [],
     )
+
+
+@register.simple_tag(takes_context=True)
+def final_gate(context, page):
+    """The required lessons the signed-in learner has still to finish before this final
+    assessment opens (``api.pending_lessons``), each as ``{"title", "url"}`` in study
+    order; empty when it is open, for an anonymous visitor and in an editor's preview."""
+    request = context["request"]
+    user = request.user
+    if not user.is_authenticated or getattr(request, "is_preview", False):
+        return []
+    pending = api.pending_lessons(user_id=user.pk, assessment=page)
+    urls = courses_api.page_urls(page_ids=[s.page_id for s in pending], request=request)
+    return [{"title": s.title, "url": urls.get(s.page_id)} for s in pending]
