@@ -224,6 +224,7 @@ def remove_dataset(connection, *, courses: bool) -> list[str]:
     The big tables are emptied with one DELETE each; the ORM does the rest."""
     from courses import api as courses_api
     from lms.assessments import api as assessments_api
+    from lms.assessments.models import ItemResponse
     from lms.certificates import api as certificates_api
     from lms.enrollment import api as enrollment_api
     from lms.progress import api as progress_api
@@ -234,6 +235,7 @@ def remove_dataset(connection, *, courses: bool) -> list[str]:
     with connection.cursor() as cursor:
         for model in (
             certificates_api.Certificate,
+            ItemResponse,  # before the attempts they belong to
             assessments_api.Attempt,
             LearningEvent,
             progress_api.LessonProgress,
@@ -365,7 +367,7 @@ def create_courses() -> None:
             summary=f"Curso de práctica para medir la coordinación: {title.lower()}.",
             module=module,
             level=module.level if module else None,
-            estimated_hours=4 + number % 12,
+            alignment="corresponde" if module else "",
             live=False,
         )
         catalog.add_child(instance=course)

@@ -153,9 +153,48 @@ def credential_progress(*, rule: CredentialRule, modules: Iterable[Module]) -> C
 
     Each module counts once. Requirements restricted to some levels are filled before
     open ("any level") ones, so a básico never uses up a place it is not needed for.
+    For several credentials at once use ``credentials_progress``: a module must not count
+    toward two of them.
     """
-    requirements = list(rule.requirements.prefetch_related("levels"))
+    return _fill(rule, _requirements(rule), list({m.pk: m for m in modules}.values()))
+
+
+def credentials_progress(
+    *, rules: Iterable[CredentialRule], modules: Iterable[Module]
+) -> list[CredentialProgress]:
+    """How far a set of covered modules goes toward each of ``rules``, each module
+    counted toward one credential at most: the lower credential (primaria: the rule whose
+    requirements name the lowest level) is filled first, and what it has no place for
+    goes to the next (secundaria). So a diversificado, which the data may leave without a
+    level, never counts for both. In the order of ``rules``."""
+    rules = list(rules)
+    requirements = {rule.pk: _requirements(rule) for rule in rules}
+
+    def rank(rule: CredentialRule) -> tuple[int, int, str]:
+        orders = [level.sort_order for req in requirements[rule.pk] for level in req.levels.all()]
+        return (0, min(orders), rule.name) if orders else (1, 0, rule.name)
+
     pool = list({m.pk: m for m in modules}.values())
+    progress: dict[int, CredentialProgress] = {}
+    for rule in sorted(rules, key=rank):
+        progress[rule.pk] = _fill(rule, requirements[rule.pk], pool)
+        used = {m.pk for r in progress[rule.pk].requirements for m in r.modules}
+        pool = [m for m in pool if m.pk not in used]
+    return [progress[rule.pk] for rule in rules]
+
+
+def _requirements(rule: CredentialRule) -> list[CredentialRequirement]:
+    """The rule's requirements with their levels (prefetched by the caller, or read now
+    in two queries)."""
+    if "requirements" in getattr(rule, "_prefetched_objects_cache", {}):
+        return list(rule.requirements.all())
+    return list(rule.requirements.prefetch_related("levels"))
+
+
+def _fill(
+    rule: CredentialRule, requirements: list[CredentialRequirement], modules: list[Module]
+) -> CredentialProgress:
+    pool = list(modules)
     order = sorted(requirements, key=lambda r: (not r.levels.all(), r.sort_order))
     filled: dict[int, list[Module]] = {r.pk: [] for r in requirements}
     for requirement in order:

@@ -132,6 +132,12 @@ def block_from_file(
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise error(where, _("Debe ser un número."))
         return float(value)
+    if isinstance(block, blocks.IntegerBlock):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise error(where, _("Debe ser un número entero."))
+        return value
     if isinstance(block, blocks.BooleanBlock):
         if not isinstance(value, bool):
             raise error(where, _("Debe ser true o false."))

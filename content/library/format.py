@@ -94,6 +94,7 @@ _INT = (int,)
 _OPT_INT = (int, type(None))
 _LIST = (list,)
 _BOOL = (bool,)
+_NUMBER = (int, float)
 
 # field: (accepted types, required)
 MANIFEST_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
@@ -102,10 +103,15 @@ MANIFEST_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "title": (_TEXT, True),
     "summary": (_TEXT, True),
     "description": (_TEXT, False),
-    "framework": (_TEXT, True),
-    "level": (_TEXT, True),
-    "module": (_TEXT, True),
-    "estimated_hours": (_INT, True),
+    # The curriculum: a framework when the course names a level or a module; a module's
+    # alignment kind ("corresponde", "parcial" with ``alignment_note``, "relacionado").
+    "framework": (_TEXT, False),
+    "level": (_TEXT, False),
+    "module": (_TEXT, False),
+    "alignment": (_TEXT, False),
+    "alignment_note": (_TEXT, False),
+    # Computed from the content; a file may state it only if it is what the content gives.
+    "estimated_hours": (_NUMBER, False),
     "outcomes": (_LIST, False),
     "cover": ((str, type(None)), False),
     "cover_alt": (_TEXT, False),
@@ -129,12 +135,14 @@ ASSESSMENT_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "pass_mark": (_INT, True),
     "max_attempts": (_OPT_INT, False),
     "questions_per_attempt": (_OPT_INT, False),
+    "draw_by_outcome": (_BOOL, False),
     "intro": (_TEXT, False),
     "questions": (_LIST, True),
 }
 _TYPE_NAMES = {
     str: _("texto"),
     int: _("número entero"),
+    float: _("número con decimales"),
     list: _("lista"),
     bool: _("true o false"),
     type(None): "null",

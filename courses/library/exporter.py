@@ -76,6 +76,7 @@ def _contents(parent: Page, folder: Path, media: _ExportMedia) -> list[dict]:
                         if child.questions_per_attempt
                         else {}
                     ),
+                    **({"draw_by_outcome": True} if child.draw_by_outcome else {}),
                     "intro": child.intro,
                     "questions": block_to_file(
                         AssessmentPage.questions.field.stream_block,
@@ -87,6 +88,27 @@ def _contents(parent: Page, folder: Path, media: _ExportMedia) -> list[dict]:
     return entries
 
 
+def _curriculum(course: CoursePage) -> dict:
+    framework = (
+        course.module.framework
+        if course.module_id
+        else course.level.framework
+        if course.level_id
+        else None
+    )
+    fields: dict = {}
+    if framework is not None:
+        fields["framework"] = framework.key
+    if course.level_id:
+        fields["level"] = course.level.key
+    if course.module_id:
+        fields["module"] = course.module.key
+        fields["alignment"] = course.alignment
+        if course.alignment_note:
+            fields["alignment_note"] = course.alignment_note
+    return fields
+
+
 def export_course(*, course: CoursePage, root: Path) -> Path:
     """Write ``course`` (its published content) as a library folder under ``root``,
     replacing any folder of the same slug."""
@@ -95,17 +117,15 @@ def export_course(*, course: CoursePage, root: Path) -> Path:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     media = _ExportMedia(course.slug, folder)
-    level = course.level or (course.module.level if course.module else None)
     manifest = {
         "format": FORMAT_VERSION,
         "slug": course.slug,
         "title": course.title,
         "summary": course.summary,
         "description": course.description,
-        "framework": course.module.framework.key if course.module else "",
-        "level": level.key if level else "",
-        "module": course.module.key if course.module else "",
-        "estimated_hours": course.estimated_hours,
+        # Only what the course states: no level the module's data leaves open, no
+        # alignment without a module, and no hours (computed from the content).
+        **_curriculum(course),
         "outcomes": [block.value for block in course.outcomes],
         "cover": media.image_path(course.cover_image_id) if course.cover_image_id else None,
         "cover_alt": course.cover_image.description if course.cover_image_id else "",

@@ -21,6 +21,15 @@ class ModuleKind(models.TextChoices):
     DIVERSIFICADO = "diversificado", _("Diversificado")
 
 
+class AlignmentKind(models.TextChoices):
+    """How much of its module a course covers: what the constancia prints, and whether
+    the course counts toward a credential (only ``CORRESPONDE`` does)."""
+
+    CORRESPONDE = "corresponde", _("Corresponde al módulo")
+    PARCIAL = "parcial", _("Cubre parte del módulo")
+    RELACIONADO = "relacionado", _("Se relaciona con el módulo")
+
+
 class Framework(models.Model):
     """A curriculum framework, e.g. INEA's MEVyT."""
 

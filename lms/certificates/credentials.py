@@ -141,7 +141,12 @@ def credential(certificate: Certificate) -> dict[str, Any]:
         }
         if certificate.module_code:
             alignment["targetCode"] = certificate.module_code
+        # How the course aligns: "Corresponde al módulo…", "Se alinea con parte del
+        # módulo…: <which part>." or "Se relaciona con el módulo…", and "No sustituye el
+        # examen del INEA." Said in the description too, which wallets show.
+        alignment["targetDescription"] = certificate.alignment_statement
         achievement["alignment"] = [alignment]
+        achievement["description"] += " " + certificate.alignment_statement
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         # The name twice: ``name`` (schema.org name, a VC 2.0 term) is what most wallets
@@ -149,7 +154,7 @@ def credential(certificate: Certificate) -> dict[str, Any]:
         "name": certificate.learner_name,
         "identifier": _recipient_identifiers(certificate),
         "achievement": achievement,
-        "result": [{"type": ["Result"], "value": f"{certificate.hours} horas"}],
+        "result": [{"type": ["Result"], "value": f"Tiempo de estudio: {certificate.hours_text}"}],
     }
     if (completed_at := _completed_at(certificate)) is not None:
         subject["activityEndDate"] = completed_at

@@ -149,6 +149,10 @@ def _build(
         course_id=course.pk,
         module_code=module.code if module else "",
         module_name=module.name if module else "",
+        # A module always has a kind (``CoursePage.clean``); a row that somehow has none
+        # is printed with the weakest claim, never as corresponding.
+        alignment=(course.alignment or "relacionado") if module else "",
+        alignment_note=course.alignment_note if module else "",
         hours=course.estimated_hours,
         completed_on=timezone.localdate(enrollment.completed_at),
         sede=branding.sede,

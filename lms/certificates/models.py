@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -90,7 +91,13 @@ class Certificate(models.Model):
     course_id = models.PositiveIntegerField(null=True, blank=True)
     module_code = models.CharField(_("módulo"), max_length=60, blank=True)
     module_name = models.CharField(_("nombre del módulo"), max_length=200, blank=True)
-    hours = models.PositiveSmallIntegerField(_("horas"))
+    # How the course aligned with the module when issued ("corresponde", "parcial",
+    # "relacionado"), and for "parcial" which part. Empty with a module: issued before the
+    # kind existed, under the wording "Alineado con el módulo" (printed that way).
+    alignment = models.CharField(_("alineación con el módulo"), max_length=20, blank=True)
+    alignment_note = models.CharField(_("parte del módulo"), max_length=200, blank=True)
+    # Study time computed from the content, to the half hour (``CoursePage.estimated_hours``).
+    hours = models.DecimalField(_("horas"), max_digits=4, decimal_places=1)
     completed_on = models.DateField(_("concluido el"))
     issuer_name = models.CharField(_("emitida por"), max_length=200)
     issued_at = models.DateTimeField(_("emitida el"))
@@ -138,3 +145,37 @@ class Certificate(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def module_label(self) -> str:
+        """ "Cuentas útiles (B2MCU)", or "" without a module."""
+        if not self.module_name:
+            return ""
+        return f"{self.module_name} ({self.module_code})" if self.module_code else self.module_name
+
+    @property
+    def alignment_statement(self) -> str:
+        """What the constancia says of the module, as printed (in Spanish, like the
+        document): the kind of alignment it was issued under, then that it does not replace
+        the INEA exam. A certificate issued before kinds existed keeps its own wording."""
+        module = self.module_label
+        if not module:
+            return ""
+        if not self.alignment:
+            return f"Alineado con el módulo del MEVyT: {module}"
+        if self.alignment == "corresponde":
+            claim = f"Corresponde al módulo {module} del MEVyT."
+        elif self.alignment == "parcial":
+            note = self.alignment_note.strip().rstrip(".")
+            claim = f"Se alinea con parte del módulo {module} del MEVyT: {note}."
+        else:
+            claim = f"Se relaciona con el módulo {module} del MEVyT."
+        return f"{claim} No sustituye el examen del INEA."
+
+    @property
+    def hours_text(self) -> str:
+        """ "3.5 horas", "4 horas", "1 hora": the study time as printed."""
+        hours = Decimal(str(self.hours))
+        if hours == int(hours):
+            return "1 hora" if hours == 1 else f"{int(hours)} horas"
+        return f"{hours.normalize():f} horas"

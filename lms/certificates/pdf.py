@@ -429,8 +429,8 @@ def _body_blocks(
         max_lines=3,
         smallest=8 * scale,
     )
-    hours = "1 hora" if certificate.hours == 1 else f"{certificate.hours} horas"
-    english_hours = "1 hour" if certificate.hours == 1 else f"{certificate.hours} hours"
+    hours = certificate.hours_text
+    english_hours = hours.replace("horas", "hours").replace("hora", "hour")
     blocks = [
         fit("Constancia de conclusión", BOLD, 28, 14, max_lines=None, colour=GREEN, gap=16),
         fit("Certificate of completion", ITALIC, 12, 7, max_lines=None, colour=GREY, gap=3),
@@ -441,12 +441,11 @@ def _body_blocks(
         fit(certificate.course_title, BOLD, 20, 9, wrap_at=14, max_lines=2, gap=6),
     ]
     if certificate.module_name:
-        module = certificate.module_name
-        if certificate.module_code:
-            module += f" ({certificate.module_code})"
+        # The kind of alignment it was issued under, then "No sustituye el examen del
+        # INEA." (the footer says it is not an official certificate: another point).
         blocks.append(
             fit(
-                f"Alineado con el módulo del MEVyT: {module}",
+                certificate.alignment_statement,
                 REGULAR,
                 12,
                 9,
@@ -457,7 +456,7 @@ def _body_blocks(
         )
     blocks.append(
         fit(
-            f"{hours} de estudio · concluido el {date_es(certificate.completed_on)}",
+            f"Tiempo de estudio: {hours} · concluido el {date_es(certificate.completed_on)}",
             REGULAR,
             12,
             8,

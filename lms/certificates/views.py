@@ -24,6 +24,11 @@ def _is_valid(certificate) -> bool:
     return certificate.is_valid and not status_lists.is_revoked(certificate)
 
 
+def _number(value):
+    """4 or 3.5 in JSON (never "4.0" as a string)."""
+    return int(value) if value == int(value) else float(value)
+
+
 def _public(certificate) -> dict:
     """Only what a verifier needs: no account, no contact data."""
     data = {
@@ -32,7 +37,12 @@ def _public(certificate) -> dict:
         "name": certificate.learner_name,
         "course": certificate.course_title,
         "module": certificate.module_code or None,
-        "hours": certificate.hours,
+        # "corresponde", "parcial" (with which part) or "relacionado"; None without a
+        # module, and for a certificate issued before kinds existed ("Alineado con").
+        "alignment": certificate.alignment or None,
+        "alignment_note": certificate.alignment_note or None,
+        "alignment_statement": certificate.alignment_statement or None,
+        "hours": _number(certificate.hours),
         "completed_on": certificate.completed_on.isoformat(),
         "issuer": certificate.issuer_name,
         "issued_at": certificate.issued_at.isoformat(),

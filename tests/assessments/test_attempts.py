@@ -9,7 +9,15 @@ from lms.assessments.grading import grade_question
 from lms.assessments.models import Attempt
 from lms.enrollment.models import Enrollment
 from lms.progress.models import LessonProgress
-from tests.helpers import post_answers, right_answers
+from tests.helpers import complete_required_lessons, post_answers, right_answers
+
+
+@pytest.fixture
+def enrolled(enrolled, course):
+    """conftest's educanda, who has also finished the course's required lessons: its
+    final assessment is open to her (``api.pending_lessons``)."""
+    complete_required_lessons(enrolled, course)
+    return enrolled
 
 
 @pytest.fixture
@@ -46,6 +54,33 @@ class TestGrading:
         value = {"accepted_answers": ["denominador"], "explanation": "El de abajo."}
         result = grade_question("short_answer", value, [given])
         assert result["correct"] and result["feedback"] == ["El de abajo."]
+
+    @pytest.mark.parametrize(
+        ("given", "correct"),
+        [
+            ("curp", True),
+            # The second variant, with other capitals, no accents and extra spaces.
+            ("  clave unica de   REGISTRO de poblacion ", True),
+            ("Clave Única de Registro", False),  # a part of a variant
+            ("Clave Única de Registro de Poblaciones", False),
+            ("CURPS", False),
+            ("CURP Clave Única de Registro de Población", False),  # both at once
+            ("", False),
+        ],
+    )
+    def test_short_answer_accepts_each_variant_and_nothing_near(self, given, correct):
+        value = {
+            "accepted_answers": ["CURP", "Clave Única de Registro de Población"],
+            "explanation": "",
+        }
+        assert grade_question("short_answer", value, [given])["correct"] is correct
+
+    def test_short_answer_keeps_the_enye(self):
+        """Accents do not count, but «ñ» is a letter of its own: «ano» is not «año»."""
+        value = {"accepted_answers": ["año", "doce meses"], "explanation": ""}
+        assert grade_question("short_answer", value, [" AÑO "])["correct"]
+        assert grade_question("short_answer", value, ["Doce  MESES"])["correct"]
+        assert not grade_question("short_answer", value, ["ano"])["correct"]
 
     def test_multiple_choice_needs_exactly_the_right_set(self, exam):
         block = next(b for b in exam.questions if b.block_type == "multiple_choice")
@@ -187,19 +222,20 @@ class TestDiagnostic:
         assert client.get(diagnostic.url).status_code == 200  # no enrollment needed
         blocks = list(diagnostic.questions)
         answers = {
-            blocks[0].id: ["true"],
-            blocks[1].id: ["true"],  # fractions: known
-            blocks[2].id: ["false"],
-            blocks[3].id: ["false"],
-        }  # money: to study
+            blocks[0].id: ["false"],
+            blocks[1].id: ["false"],  # fractions: to study
+            blocks[2].id: ["true"],
+            blocks[3].id: ["true"],
+        }  # money: known
         response = post_answers(client, diagnostic, answers)
         html = client.get(response["Location"]).content.decode()
         assert "Lo que le recomendamos" in html
-        assert "Finanzas personales" in html  # aligned with B2MCU
-        assert "Empiece por el nivel Intermedio" in html
+        assert "Fracciones y porcentajes" in html  # corresponds to B3MFP
+        assert "Empiece por el nivel Avanzado" in html
         placement = api.placement(attempt=Attempt.objects.get(user=educando))
-        assert [t.key for t in placement.known] == ["B3MFP"]
-        assert [t.key for t in placement.to_study] == ["B2MCU"]
+        assert [t.key for t in placement.known] == ["B2MCU"]
+        assert [t.key for t in placement.to_study] == ["B3MFP"]
+        assert [c.slug for c in placement.courses] == ["fracciones-y-porcentajes"]
 
     def test_only_diagnostics_live_in_the_catalog(self, diagnostic):
         diagnostic.kind = "final"

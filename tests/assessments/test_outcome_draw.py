@@ -4,6 +4,7 @@ group), so every attempt assesses every outcome; pinned to the attempt and the r
 like any draw, graded on it, and kept in the library format."""
 
 import random
+import re
 from collections import Counter
 from itertools import combinations
 
@@ -195,6 +196,10 @@ def _set(library_copy, **values):
     path = library_copy / "curso-reparto/assessments/examen-final.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data.update(values)
+    count = values.get("questions_per_attempt")
+    if isinstance(count, int) and count > 0:
+        # As an author would: the intro says how many questions an attempt has.
+        data["intro"] = re.sub(r"\d+ preguntas", f"{count} preguntas", data["intro"])
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
 
 

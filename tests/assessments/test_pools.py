@@ -282,6 +282,9 @@ def _set_pool(library_copy, value) -> None:
     if value == MORE_THAN_THE_QUESTIONS:
         value = len(data["questions"]) + 1
     data["questions_per_attempt"] = value
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        # As an author would: the intro says how many questions an attempt has.
+        data["intro"] = re.sub(r"\d+ preguntas", f"{value} preguntas", data["intro"])
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
 
 

@@ -193,6 +193,9 @@ class TestVerification:
             "issuer",
             "issued_at",
             "credentialStatus",
+            "alignment",
+            "alignment_note",
+            "alignment_statement",
         }
         # Where any verifier finds its revocation bit (tests/certificates/test_status_list.py).
         assert data["credentialStatus"] == certificate.credential["credentialStatus"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -324,9 +323,7 @@ def test_the_long_inputs_are_as_long_as_allowed():
 @pytest.mark.parametrize("slug", SLUGS)
 def test_each_shipped_course_with_the_longest_texts(shipped, slug, page_size):
     certificate = build(*shipped[slug])
-    started = time.perf_counter()
     page = read(render(certificate, page_size))
-    assert time.perf_counter() - started < 1
     expected = {"letter": (612, 792), "a4": (595.28, 841.89)}[page_size]
     assert (page.width, page.height) == pytest.approx(expected, abs=0.01)
     check_layout(page, url=LONG_URL)

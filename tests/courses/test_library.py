@@ -1,5 +1,4 @@
 import filecmp
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from wagtail.models import Page, Revision
 from content.api import LIBRARY_ROOT, LibraryError
 from courses import api
 from courses.models import AssessmentPage, CoursePage, LessonPage, UnitPage
+from tests.helpers import copy_shipped_course, edit_yaml
 
 SHIPPED = sorted(p.name for p in LIBRARY_ROOT.iterdir() if (p / "course.yaml").exists())
 
@@ -21,19 +21,7 @@ def _files(root: Path) -> list[str]:
 @pytest.fixture
 def library_copy(tmp_path):
     """A writable copy of one shipped course, to break in each test."""
-    target = tmp_path / "library"
-    shutil.copytree(LIBRARY_ROOT / "fracciones-y-porcentajes", target / "curso-roto")
-    manifest = target / "curso-roto" / "course.yaml"
-    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    data["slug"] = "curso-roto"
-    manifest.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
-    return target
-
-
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    return copy_shipped_course(tmp_path, "curso-roto")
 
 
 class TestShippedLibrary:
@@ -42,7 +30,10 @@ class TestShippedLibrary:
         for slug in SHIPPED:
             course = CoursePage.objects.get(slug=slug)
             assert course.live
-            assert course.module is not None, slug
+            # Every course but Finanzas personales (a practical course: no MEVyT module
+            # corresponds to it) is aligned, and says how.
+            if course.module is not None:
+                assert course.alignment, slug
             lessons = LessonPage.objects.live().descendant_of(course)
             assert lessons.count() >= 4, slug
             final = course.final_assessment
@@ -51,7 +42,9 @@ class TestShippedLibrary:
 
     def test_the_required_topics_are_covered(self, db):
         modules = set(CoursePage.objects.live().values_list("module__key", flat=True))
-        assert {"B3MFP", "B2MCU", "B2CVM", "nuestros-documentos"} <= modules
+        assert {"B3MFP", "B2CVM", "nuestros-documentos"} <= modules
+        # Finanzas personales assumes the operations "Cuentas útiles" teaches: no claim.
+        assert not CoursePage.objects.filter(module__key="B2MCU").exists()
 
     def test_round_trip_gives_back_identical_files(self, db, tmp_path):
         for slug in SHIPPED:
@@ -132,21 +125,23 @@ class TestBadLibraryFiles:
         assert "YAML no válido" in error.message and "línea" in error.message
 
     def test_missing_required_field(self, db, library_copy):
-        _edit(library_copy / "curso-roto/course.yaml", lambda d: d.pop("summary"))
+        edit_yaml(library_copy / "curso-roto/course.yaml", lambda d: d.pop("summary"))
         error = self._assert_rejected(library_copy, "course.yaml", "summary")
         assert "obligatorio" in error.message
 
     def test_unknown_field(self, db, library_copy):
-        _edit(library_copy / "curso-roto/course.yaml", lambda d: d.update(estatus="x"))
+        edit_yaml(library_copy / "curso-roto/course.yaml", lambda d: d.update(estatus="x"))
         self._assert_rejected(library_copy, "course.yaml", "estatus")
 
     def test_wrong_type(self, db, library_copy):
-        _edit(library_copy / "curso-roto/course.yaml", lambda d: d.update(estimated_hours="diez"))
+        edit_yaml(
+            library_copy / "curso-roto/course.yaml", lambda d: d.update(estimated_hours="diez")
+        )
         error = self._assert_rejected(library_copy, "course.yaml", "estimated_hours")
         assert "número entero" in error.message
 
     def test_unknown_module(self, db, library_copy):
-        _edit(library_copy / "curso-roto/course.yaml", lambda d: d.update(module="B9XXX"))
+        edit_yaml(library_copy / "curso-roto/course.yaml", lambda d: d.update(module="B9XXX"))
         error = self._assert_rejected(library_copy, "course.yaml", "module")
         assert "B9XXX" in error.message
 
@@ -161,7 +156,7 @@ class TestBadLibraryFiles:
 
     def test_unknown_block_type(self, db, library_copy):
         path = library_copy / "curso-roto/lessons/que-es-una-fraccion.yaml"
-        _edit(path, lambda d: d["body"].append({"type": "carrusel", "value": {}}))
+        edit_yaml(path, lambda d: d["body"].append({"type": "carrusel", "value": {}}))
         error = self._assert_rejected(library_copy, "que-es-una-fraccion.yaml", "body[")
         assert "carrusel" in error.message
 
@@ -175,14 +170,14 @@ class TestBadLibraryFiles:
             for option in question["value"]["options"][:2]:
                 option["correct"] = True
 
-        _edit(path, two_correct)
+        edit_yaml(path, two_correct)
         error = self._assert_rejected(library_copy, "examen-final.yaml", "questions[")
         assert error.field.endswith(".options"), error.field
         assert "exactamente una" in error.message
 
     def test_missing_media_in_a_block(self, db, library_copy):
         path = library_copy / "curso-roto/lessons/que-es-una-fraccion.yaml"
-        _edit(
+        edit_yaml(
             path,
             lambda d: d["body"].append(
                 {
@@ -196,7 +191,7 @@ class TestBadLibraryFiles:
 
     def test_path_escaping_the_folder_is_refused(self, db, library_copy):
         path = library_copy / "curso-roto/lessons/que-es-una-fraccion.yaml"
-        _edit(
+        edit_yaml(
             path,
             lambda d: d["body"].append(
                 {"type": "document", "value": {"document": "../../../etc/passwd", "title": "x"}}
@@ -206,7 +201,7 @@ class TestBadLibraryFiles:
         assert "dentro de la carpeta" in error.message
 
     def test_final_assessment_must_be_in_the_course(self, db, library_copy):
-        _edit(
+        edit_yaml(
             library_copy / "curso-roto/course.yaml",
             lambda d: d.update(final_assessment="otro-examen"),
         )
@@ -216,10 +211,10 @@ class TestBadLibraryFiles:
         def duplicate(data):
             data["contents"].append(dict(data["contents"][0]))
 
-        _edit(library_copy / "curso-roto/course.yaml", duplicate)
+        edit_yaml(library_copy / "curso-roto/course.yaml", duplicate)
         self._assert_rejected(library_copy, "course.yaml", "contents[")
 
     def test_the_command_reports_the_error_in_spanish(self, db, library_copy):
-        _edit(library_copy / "curso-roto/course.yaml", lambda d: d.pop("title"))
+        edit_yaml(library_copy / "curso-roto/course.yaml", lambda d: d.pop("title"))
         with pytest.raises(CommandError, match=r"No se importó nada.*course.yaml.*«title»"):
             call_command("library", "import", "--root", str(library_copy))

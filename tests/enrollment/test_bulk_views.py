@@ -129,7 +129,8 @@ class TestTemplates:
         listed = [tuple(row) for row in workbook["Cursos"].iter_rows(values_only=True)]
         live = CoursePage.objects.live()
         assert listed[0] == ("código", "curso", "clave del MEVyT")
-        assert sorted(listed[1:]) == sorted(
+        # A course that claims no module (Finanzas personales) has an empty key cell.
+        assert sorted((slug, title, key or "") for slug, title, key in listed[1:]) == sorted(
             (c.slug, c.title, c.module.key if c.module else "") for c in live
         )
         assert workbook["Instrucciones"]["A1"].value == "Cómo llenar esta plantilla"

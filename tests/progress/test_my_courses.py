@@ -17,7 +17,7 @@ def test_login_required(client):
 def test_empty_state_points_to_the_catalog(client, educando):
     client.force_login(educando)
     html = client.get("/mis-cursos/").content.decode()
-    assert "Todavía no está inscrito" in html and 'href="/cursos/"' in html
+    assert "Todavía no tiene ningún curso" in html and 'href="/cursos/"' in html
 
 
 def test_progress_bar_and_continue(client, enrolled, course):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from content.api import LIBRARY_ROOT, LibraryError
 from courses import api
+from courses.library.diagnostics import catalog_diagnostics, export_diagnostic
 
 
 class Command(BaseCommand):
@@ -42,6 +43,10 @@ class Command(BaseCommand):
                     self.stdout.write(f"{label}: {len(items)}")
             for warning in report.warnings:
                 self.stderr.write(warning)
+            for label, messages in report.checks.items():
+                self.stdout.write(_("Avisos de %(assessment)s:") % {"assessment": label})
+                for message in messages:
+                    self.stdout.write(f"  - {message}")
             return
         courses = api.CoursePage.objects.live().order_by("path")
         if slugs:
@@ -49,3 +54,7 @@ class Command(BaseCommand):
         for course in courses:
             folder = api.export_course(course=course, root=options["to"])
             self.stdout.write(_("Exportado: %(folder)s") % {"folder": folder})
+        for page in catalog_diagnostics():
+            if not slugs or page.slug in slugs:
+                path = export_diagnostic(page=page, root=options["to"])
+                self.stdout.write(_("Exportado: %(folder)s") % {"folder": path})
