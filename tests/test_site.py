@@ -140,3 +140,22 @@ def test_language_choice_is_remembered_and_reversible(client, db):
 def test_unknown_language_cookie_falls_back_to_spanish(client, db, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
     assert '<html lang="es-MX">' in client.get("/").content.decode()
+
+
+def test_each_page_has_its_own_title_a_description_and_the_icon(client, db):
+    """Search results and bookmarks show the page for what it is: the home page's title
+    says what Aula is (not "Aula · Aula"), a course's description is its summary, and
+    the icon is Aula's own file (no request to /favicon.ico that ends in a 404)."""
+    home = client.get("/").content.decode()
+    assert "<title>Aula: estudie desde su casa, a su ritmo y en español</title>" in home
+    assert '<meta name="description" content="Cursos gratuitos en español' in home
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', home)
+    assert icon and finders.find("img/aula.svg")
+    course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
+    html = client.get(course.url).content.decode()
+    assert "<title>Fracciones y porcentajes · Aula</title>" in html
+    description = re.search(r'<meta name="description" content="([^"]+)">', html).group(1)
+    assert description.startswith(course.summary[:40])
+    client.cookies["django_language"] = "en"
+    english = client.get("/").content.decode()
+    assert "<title>Aula: study from home, at your own pace, in Spanish</title>" in english
