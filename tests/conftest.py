@@ -52,6 +52,29 @@ def django_db_setup(
 
 
 @pytest.fixture(autouse=True)
+def _each_test_starts_in_spanish():
+    """A request in English leaves English active in the thread after it (Django's
+    LocaleMiddleware activates a language and nothing deactivates it): every test starts
+    in the default language, whatever the test before it asked for."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_with_an_empty_cache():
+    """The cache outlives a test's database, which is rolled back: an entry a test left
+    (a course outline, whether view restrictions exist, a rate-limit count) must not
+    reach the next test, where the same ids may name other rows."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_test_leaves_its_settings_behind():
     """A test's own storage or broker must end with it: a settings override restored in
     the wrong order (pytest-django's ``settings`` torn down after a fixture's
