@@ -57,6 +57,7 @@ from courses.models import (
     HomePage,
     Module,
 )
+from courses.models.routing import serve as serve_page
 from courses.selectors import (
     CourseSteps,
     Step,
@@ -107,6 +108,7 @@ __all__ = [
     "outcome_groups",
     "page_urls",
     "review_assessment",
+    "serve_page",
     "step_courses",
 ]
 
@@ -238,7 +240,9 @@ def modules_by_key(*, keys: Iterable[str]) -> dict[str, Module]:
 def page_urls(
     *, page_ids: Iterable[int], request: HttpRequest | None = None
 ) -> dict[int, str | None]:
-    """Relative URLs of live pages, in one query (None for a page no site routes to)."""
-    return {
-        page.pk: page.get_url(request) for page in Page.objects.live().filter(pk__in=list(page_ids))
-    }
+    """Relative URLs of live pages, in one query, none for no page (None for a page no
+    site routes to)."""
+    ids = list(page_ids)
+    if not ids:
+        return {}
+    return {page.pk: page.get_url(request) for page in Page.objects.live().filter(pk__in=ids)}

@@ -7,10 +7,14 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Cursos")
 
     def ready(self) -> None:
-        from courses import course_order, media
-        from courses.models import study_time
+        from courses import course_order, media, page_cache
+        from courses.models import routing, study_time
 
         course_order.connect()
+        # Forget whether view restrictions exist when one is saved or deleted.
+        routing.connect()
+        # Forget a course's cached outline when one of its pages changes.
+        page_cache.connect()
         # Recompute a course's study time when its pages change.
         study_time.connect()
         media.register_policies()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Required, TypedDict, TypeVar
 
+from django.core.cache import cache
 from django.db.models import Prefetch, Q
 from django.http import QueryDict
 from wagtail.images import get_image_model
@@ -23,6 +24,7 @@ from courses.models import (
     Module,
     UnitPage,
 )
+from courses.models.routing import view_restrictions_exist
 
 
 @dataclass
@@ -47,9 +49,12 @@ def _pick(options: Iterable[_Option], key: str) -> _Option | None:
     return next((option for option in options if option.key == key), None) if key else None
 
 
-def catalog_filters(params: QueryDict) -> CatalogFilters:
-    """The catalog's filter choices (only those that some live course uses) and the
-    current selection from the query string. Unknown values are ignored, not errors."""
+FILTER_CHOICES_KEY = "aula:catalog-filter-choices"
+
+
+def _filter_choices() -> tuple[list[Module], list[Level], list[Eje]]:
+    """The modules, levels and ejes some live course uses (two queries). Kept in the cache
+    until a page or a row of the curriculum changes (``courses.page_cache``)."""
     modules = list(
         Module.objects.filter(courses__live=True)
         .select_related("level", "eje")
@@ -58,6 +63,17 @@ def catalog_filters(params: QueryDict) -> CatalogFilters:
     )
     levels = list(Level.objects.filter(pk__in=CoursePage.objects.live().values("level")))
     ejes = sorted({m.eje for m in modules if m.eje}, key=lambda e: (e.sort_order, e.name))
+    return modules, levels, ejes
+
+
+def catalog_filters(params: QueryDict) -> CatalogFilters:
+    """The catalog's filter choices (only those that some live course uses) and the
+    current selection from the query string. Unknown values are ignored, not errors."""
+    choices = cache.get(FILTER_CHOICES_KEY)
+    if choices is None:
+        choices = _filter_choices()
+        cache.set(FILTER_CHOICES_KEY, choices, OUTLINE_SECONDS)
+    modules, levels, ejes = choices
     return CatalogFilters(
         q=params.get("q", "").strip()[:100],
         level=_pick(levels, params.get("nivel", "")),
@@ -75,8 +91,11 @@ CATALOG_COVER_FILTER = "fill-320x180|format-webp"
 
 def catalog_courses(*, catalog: CatalogPage, filters: CatalogFilters) -> list[CoursePage]:
     courses = (
-        CoursePage.objects.live()
-        .public()
+        (
+            CoursePage.objects.live().public()
+            if view_restrictions_exist()
+            else CoursePage.objects.live()
+        )
         .child_of(catalog)
         .select_related("module__level", "module__eje", "level")
         .prefetch_related(
@@ -113,13 +132,35 @@ class OutlineItem:
 _KINDS = {UnitPage: "unit", LessonPage: "lesson", AssessmentPage: "assessment"}
 
 
+OUTLINE_KEY = "aula:outline:{}"
+OUTLINE_SECONDS = 24 * 60 * 60
+
+
 def course_outline(*, course: CoursePage) -> list[OutlineItem]:
-    """Units, lessons and assessments of a course, in order, as a tree."""
+    """Units, lessons and assessments of a course, in order, as a tree.
+
+    Kept in the cache (no query on a warm cache) until a page of the course is published,
+    unpublished, moved or deleted, or a view restriction changes: ``courses.page_cache``
+    forgets it then, on every process (the cache is shared in production). The pages
+    in it have their content fields (lesson bodies, questions) deferred: the outline
+    needs only their titles, URLs and settings.
+    """
+    key = OUTLINE_KEY.format(course.pk)
+    outline: list[OutlineItem] | None = cache.get(key)
+    if outline is None:
+        outline = _build_outline(course)
+        cache.set(key, outline, OUTLINE_SECONDS)
+    return outline
+
+
+def _build_outline(course: CoursePage) -> list[OutlineItem]:
+    pages = Page.objects.live()
+    if view_restrictions_exist():
+        pages = pages.public()
     pages = (
-        Page.objects.live()
-        .public()
-        .descendant_of(course)
+        pages.descendant_of(course)
         .type(UnitPage, LessonPage, AssessmentPage)
+        .defer_streamfields()
         .specific()
         .order_by("path")
     )
@@ -158,8 +199,8 @@ class LessonNavigation(TypedDict, total=False):
 
 def lesson_navigation(*, page: Page) -> LessonNavigation:
     """The course a lesson or assessment belongs to, and its previous and next steps."""
-    course = CoursePage.objects.ancestor_of(page).select_related("module").first()
-    if course is None:
+    course = course_of_page(page=page, remember=True)
+    if course is None or course.pk == page.pk:
         return {"course": None, "previous_step": None, "next_step": None}
     steps = flat_steps(course_outline(course=course))
     ids = [step.pk for step in steps]
@@ -207,10 +248,28 @@ class CourseSteps:
         return required
 
 
+STEPS_KEY = "aula:steps:{}"
+
+
 def course_steps(*, course_ids: Iterable[int]) -> dict[int, CourseSteps]:
-    """Study steps of several courses in three queries, whatever their size."""
+    """Study steps of several courses: from the cache, and what it lacks in three queries
+    whatever the number of courses and pages. Forgotten with the course's outline
+    (``courses.page_cache``) when a page of the course changes."""
+    ids = list(dict.fromkeys(course_ids))
+    keys = {pk: STEPS_KEY.format(pk) for pk in ids}
+    cached = cache.get_many(list(keys.values()))
+    result = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [pk for pk in ids if pk not in result]
+    if missing:
+        built = _build_course_steps(missing)
+        cache.set_many({keys[pk]: steps for pk, steps in built.items()}, OUTLINE_SECONDS)
+        result.update(built)
+    return result
+
+
+def _build_course_steps(course_ids: list[int]) -> dict[int, CourseSteps]:
     courses = list(
-        CoursePage.objects.filter(pk__in=list(course_ids)).values(
+        CoursePage.objects.filter(pk__in=course_ids).values(
             "pk", "path", "title", "final_assessment_id"
         )
     )
@@ -262,6 +321,21 @@ def step_courses(*, page_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     }
 
 
-def course_of_page(*, page: Page) -> CoursePage | None:
-    course: CoursePage | None = CoursePage.objects.ancestor_of(page, inclusive=True).first()
+_NOT_LOOKED_UP = object()
+
+
+def course_of_page(*, page: Page, remember: bool = False) -> CoursePage | None:
+    """The course ``page`` is in (or is), with its module. With ``remember``, kept on the
+    page object: the access check and the page's own context, which get the same object
+    while serving one request, look it up once. Only for a page object that lives one
+    request (the one Wagtail routed to), never for one kept longer."""
+    if remember:
+        remembered = getattr(page, "_aula_course", _NOT_LOOKED_UP)
+        if remembered is not _NOT_LOOKED_UP:
+            return remembered  # type: ignore[return-value]
+    course: CoursePage | None = (
+        CoursePage.objects.ancestor_of(page, inclusive=True).select_related("module").first()
+    )
+    if remember:
+        page._aula_course = course
     return course

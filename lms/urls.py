@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from content import api as content_api
+from courses import api as courses_api
 from lms import views as lms_views
 from lms.accounts import views as accounts_views
 from lms.media import serve_media
@@ -49,5 +50,10 @@ urlpatterns = [
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve_media, name="media"),
 ]
 
-# Wagtail's page tree last: "/" is the home page, "/cursos/" the catalog.
-urlpatterns += [path("", include(wagtail_urls))]
+# Wagtail's page tree last: "/" is the home page, "/cursos/" the catalog. Pages are served
+# by Wagtail's view, routed in one lookup instead of a walk down the tree (courses/models/
+# routing.py); Wagtail's other front-end URLs stay as they are.
+urlpatterns += [
+    *(p for p in wagtail_urls.urlpatterns if getattr(p, "name", None) != "wagtail_serve"),
+    re_path(wagtail_urls.serve_pattern, courses_api.serve_page, name="wagtail_serve"),
+]

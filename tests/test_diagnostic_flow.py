@@ -16,8 +16,8 @@ SLUG = "por-donde-empiezo"
 INICIAL = {"la-palabra", "para-empezar", "matematicas-para-empezar"}
 INTERMEDIO = {"B2ELE", "B2ESL", "B2MNU", "B2MCU", "B2MFM", "B2CVC", "B2CVM"}
 # Queries to show the diagnostic (whatever its number of questions).
-PAGE_QUERIES_ANONYMOUS = 10
-PAGE_QUERIES_LEARNER = 14
+PAGE_QUERIES_ANONYMOUS = 3
+PAGE_QUERIES_LEARNER = 6
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from wagtail.search import index
 from content.api import RICH_TEXT_FEATURES, LessonStreamBlock, QuestionStreamBlock, normalize_text
 from courses.assessment_review import outcome_groups, outcome_tag_errors
 from courses.models.curriculum import AlignmentKind
+from courses.models.routing import RestrictionsSkippedMixin
 from courses.models.study_time import assessment_minutes, hours_for, hours_text
 from courses.panels import CourseReviewPanel, ReadabilityPanel, ReviewPanel
 
@@ -54,12 +55,12 @@ class CoursePermissionTester(PagePermissionTester):
                 self.permissions = self.permissions & {"view"}
 
 
-class CourseTreeMixin:
+class CourseTreeMixin(RestrictionsSkippedMixin):
     def permissions_for_user(self, user):
         return CoursePermissionTester(user, self)
 
 
-class HomePage(Page):
+class HomePage(RestrictionsSkippedMixin, Page):
     intro = RichTextField(_("presentación"), blank=True, features=RICH_TEXT_FEATURES)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]

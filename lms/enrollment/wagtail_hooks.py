@@ -41,7 +41,8 @@ def protect_course_content(page, request, serve_args, serve_kwargs):
         page.specific_class, courses_models.LessonPage | courses_models.AssessmentPage
     ):
         return None
-    course = courses_api.course_of_page(page=page)
+    # Remembered on the page object Wagtail routed to, for the page's own context.
+    course = courses_api.course_of_page(page=page, remember=True)
     if course is None:  # a diagnostic in the catalog: open to everyone
         return None
     if not request.user.is_authenticated:

@@ -1,0 +1,128 @@
+"""Serving a page in as few queries as Wagtail's rules allow, and never a stale one.
+
+Wagtail routes a URL by walking the tree from the site's root: for every level, one
+query for the child with the next slug and one for its specific row, so a lesson four
+levels down costs eight queries before anything is rendered. Every page knows its own
+``url_path`` (Wagtail keeps it up to date when a page is moved or renamed), so Aula's page
+view (``serve``, in place of Wagtail's in ``lms/urls.py``) looks the page up by it
+instead, after the site (one query; the root's path comes from Wagtail's cached site root
+paths):
+
+- one query, when the cache remembers the page type at that path: the specific model is
+  read directly (``LessonPage.objects.get(url_path=…)``). The row itself always comes
+  from the database, so a page just published, unpublished or changed is served as it
+  is now; the cache only says which table to read. If the remembered type is wrong (the
+  page was deleted and another type took its path), that read finds nothing and the
+  lookup below runs.
+- two queries otherwise (the page, then its specific row), and the type is remembered.
+
+A path that matches no page falls back to Wagtail's own walk, so a page type that routes
+its sub-paths itself would keep working. No page type of Aula does.
+
+Wagtail's page privacy (view restrictions, set under a page's "Privacidad") is checked on
+every request with two or three queries, and the course outline excludes private pages
+with another. Aula does not use it, but an administrator may: whether any restriction
+exists is kept in the cache, updated when a restriction is saved or deleted, and only
+then are the queries made. A site without restrictions skips them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.url_routing import RouteResult
+
+TYPE_KEY = "aula:page-type:{}"
+TYPE_SECONDS = 24 * 60 * 60
+RESTRICTIONS_KEY = "aula:view-restrictions"
+RESTRICTIONS_SECONDS = 24 * 60 * 60
+
+
+def page_at(url_path: str) -> Page | None:
+    """The specific page whose ``url_path`` is ``url_path``, read from the database."""
+    key = TYPE_KEY.format(url_path)
+    remembered = cache.get(key)
+    if remembered is not None:
+        from django.contrib.contenttypes.models import ContentType
+
+        model = ContentType.objects.get_for_id(remembered).model_class()
+        if model is not None and issubclass(model, Page):
+            found = model.objects.filter(url_path=url_path).first()
+            if found is not None:
+                return found
+    page = Page.objects.filter(url_path=url_path).first()
+    if page is None:
+        return None
+    cache.set(key, page.content_type_id, TYPE_SECONDS)
+    return page.specific
+
+
+def route_for_request(request: HttpRequest, path: str) -> RouteResult | None:
+    """What Wagtail's ``Page.route_for_request`` answers, looked up by ``url_path``: the
+    site (one query), its root's path (Wagtail's cached site root paths), then the page
+    (``page_at``). A path that is no page's falls back to Wagtail's walk."""
+    site = Site.find_for_request(request)
+    if site is None:
+        return None
+    root_path = next(
+        (root.root_path for root in Site.get_site_root_paths() if root.site_id == site.pk),
+        None,
+    )
+    page = None
+    if root_path is not None:
+        page = page_at(root_path + "".join(f"{part}/" for part in path.split("/") if part))
+    if page is None:
+        try:
+            return site.root_page.specific.route(request, [p for p in path.split("/") if p])
+        except Http404:
+            return None
+    if not page.live:
+        return None
+    return RouteResult(page)
+
+
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Wagtail's page view (its hooks, privacy check and ``serve``), routed by
+    ``route_for_request``: Wagtail reuses the route it finds on the request."""
+    from wagtail.views import serve as wagtail_serve
+
+    if not hasattr(request, "_wagtail_route_for_request"):
+        request._wagtail_route_for_request = route_for_request(request, path)  # type: ignore[attr-defined]
+    return wagtail_serve(request, path)
+
+
+def view_restrictions_exist() -> bool:
+    """Whether any page of any site has a view restriction (kept in the cache)."""
+    exists = cache.get(RESTRICTIONS_KEY)
+    if exists is None:
+        exists = PageViewRestriction.objects.exists()
+        cache.set(RESTRICTIONS_KEY, exists, RESTRICTIONS_SECONDS)
+    return bool(exists)
+
+
+def _restrictions_changed(**kwargs: Any) -> None:
+    cache.delete(RESTRICTIONS_KEY)
+
+
+class RestrictionsSkippedMixin:
+    """For page types: Wagtail's privacy check costs no query while no page has a view
+    restriction."""
+
+    def get_view_restrictions(self) -> Any:
+        if not view_restrictions_exist():
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()  # type: ignore[misc]
+
+
+def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _restrictions_changed,
+            sender=PageViewRestriction,
+            dispatch_uid=f"aula-view-restrictions-{signal is post_save}",
+        )
