@@ -36,6 +36,9 @@ class IssuerSettings(BaseGenericSetting):
         verbose_name=_("imagen de la firma"),
     )
 
+    # ``load()`` reads the images with the settings: a constancia needs both.
+    select_related = ["logo", "signature"]
+
     panels = [
         FieldPanel("name"),
         FieldPanel("url"),

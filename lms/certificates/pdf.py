@@ -12,10 +12,12 @@ whole does not fit every size and space shrinks together."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 import segno
@@ -44,6 +46,8 @@ LOGO_BOX: tuple[float, float] = (1.1 * INCH, 0.9 * INCH)
 SIGNATURE_BOX: tuple[float, float] = (2.8 * INCH, 0.6 * INCH)
 GAP: float = 0.2 * INCH  # between the blocks at the bottom, and above them
 IMAGE_DPI = 300  # images are stored at most at this resolution for their box
+QR_SCALE = 6  # pixels per module of the QR code's image
+QR_BORDER = 1  # light modules around it
 
 Colour = tuple[float, float, float]
 GREEN: Colour = (0.04, 0.43, 0.31)
@@ -73,7 +77,7 @@ def date_en(day: date) -> str:
 class _Text:
     """Lines of one font and size, and the space above them."""
 
-    lines: list[str]
+    lines: tuple[str, ...]
     font: str
     size: float
     colour: Colour = INK
@@ -106,6 +110,7 @@ class _Text:
             baseline -= self.leading
 
 
+@lru_cache(maxsize=2048)
 def _fit(
     text: str,
     font: str,
@@ -129,7 +134,9 @@ def _fit(
         max_lines=max_lines,
         balance=balance,
     )
-    return _Text(lines, font, fitted, colour, gap)
+    # Cached (its result depends on its arguments only, and _Text is frozen): the fixed
+    # texts (headings, disclaimers) and each size ``_body`` tries are fitted once a process.
+    return _Text(tuple(lines), font, fitted, colour, gap)
 
 
 def _stack_height(blocks: list[_Text]) -> float:
@@ -162,25 +169,57 @@ def _picture(
     it). Large images are reduced to ``IMAGE_DPI`` for the box, so the PDF stays small."""
     if not data:
         return None
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            opened.load()
-            image = ImageOps.exif_transpose(opened)  # a photo taken sideways
-        if image.mode not in ("RGB", "RGBA", "L"):
-            transparent = "A" in image.getbands() or "transparency" in image.info
-            image = image.convert("RGBA" if transparent else "RGB")
-        pixels_w, pixels_h = image.size  # its proportions, before any rounding
-        image.thumbnail((round(box[0] / 72 * IMAGE_DPI), round(box[1] / 72 * IMAGE_DPI)))
-        scale = min(box[0] / pixels_w, box[1] / pixels_h)
-        return _Picture(ImageReader(image), pixels_w * scale, pixels_h * scale)
-    except Exception:  # any unreadable, truncated or unsupported file
-        logger.warning(
-            "Constancia %s: %s no es una imagen legible; se emite sin ella.",
-            folio,
-            what,
-            exc_info=True,
-        )
-        return None
+    # Decoded and scaled once a process per image and box (a sede's logo and signature
+    # are on every constancia it issues; reportlab then reuses the reader's pixels), keyed
+    # by the content: a changed image is another key. Failures are not kept: each
+    # constancia logs its own warning.
+    key = (hashlib.sha256(data).digest(), box)
+    if (picture := _PICTURES.get(key)) is None:
+        try:
+            picture = _decoded_picture(data, box)
+        except Exception:  # any unreadable, truncated or unsupported file
+            logger.warning(
+                "Constancia %s: %s no es una imagen legible; se emite sin ella.",
+                folio,
+                what,
+                exc_info=True,
+            )
+            return None
+        if len(_PICTURES) >= _PICTURES_KEPT:
+            del _PICTURES[next(iter(_PICTURES))]  # the oldest
+        _PICTURES[key] = picture
+    return picture
+
+
+_PICTURES: dict[tuple[bytes, tuple[float, float]], _Picture] = {}
+_PICTURES_KEPT = 32
+
+
+def _decoded_picture(data: bytes, box: tuple[float, float]) -> _Picture:
+    with Image.open(io.BytesIO(data)) as opened:
+        opened.load()
+        image = ImageOps.exif_transpose(opened)  # a photo taken sideways
+    if image.mode not in ("RGB", "RGBA", "L"):
+        transparent = "A" in image.getbands() or "transparency" in image.info
+        image = image.convert("RGBA" if transparent else "RGB")
+    pixels_w, pixels_h = image.size  # its proportions, before any rounding
+    image.thumbnail((round(box[0] / 72 * IMAGE_DPI), round(box[1] / 72 * IMAGE_DPI)))
+    scale = min(box[0] / pixels_w, box[1] / pixels_h)
+    return _Picture(ImageReader(image), pixels_w * scale, pixels_h * scale)
+
+
+def _qr_image(verify_url: str) -> Image.Image:
+    """The QR code of ``verify_url`` (error correction M, the mask segno chooses) as a
+    black-and-white greyscale image, ``QR_SCALE`` pixels a module with a ``QR_BORDER``:
+    the same pixels as segno's PNG at that scale, built without writing and reading back
+    a PNG, and in one grey channel rather than the three reportlab made of the PNG."""
+    qr = segno.make(verify_url, error="m")
+    side = int(qr.symbol_size(scale=1, border=QR_BORDER)[0])
+    modules = bytes(
+        0 if dark else 255 for row in qr.matrix_iter(scale=1, border=QR_BORDER) for dark in row
+    )
+    image = Image.frombytes("L", (side, side), modules)
+    return image.resize((side * QR_SCALE, side * QR_SCALE), Image.Resampling.NEAREST)
 
 
 def _place(c: Canvas, picture: _Picture, x: float, y: float, what: str, folio: str) -> None:
@@ -300,12 +339,8 @@ def _signature_block(
         _place(c, picture, x, base + 3, "la firma", folio)
     signature_top = base + 3 + SIGNATURE_BOX[1]
 
-    qr = segno.make(verify_url, error="m")
-    png = io.BytesIO()
-    qr.save(png, kind="png", scale=6, border=1)
-    png.seek(0)
     qr_x = width - MARGIN - QR_SIZE
-    c.drawImage(ImageReader(png), qr_x, qr_y, QR_SIZE, QR_SIZE)
+    c.drawImage(ImageReader(_qr_image(verify_url)), qr_x, qr_y, QR_SIZE, QR_SIZE)
 
     column_right = qr_x - 0.15 * INCH
     column_w = column_right - (left + line_w + 0.2 * INCH)

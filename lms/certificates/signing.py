@@ -13,6 +13,7 @@ import base64
 import copy
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -54,22 +55,37 @@ def private_key() -> Ed25519PrivateKey:
     from SECRET_KEY so it works out of the box; production refuses to run without it."""
     encoded = getattr(settings, "AULA_SIGNING_KEY", "")
     if encoded:
-        try:
-            seed = base64.b64decode(encoded)
-            return Ed25519PrivateKey.from_private_bytes(seed)
-        except ValueError as exc:
-            raise ImproperlyConfigured(
-                "AULA_SIGNING_KEY debe ser 32 bytes en base64 (clave privada Ed25519)."
-            ) from exc
+        return _key_from_setting(encoded)
     if not settings.DEBUG and not getattr(settings, "AULA_ALLOW_DERIVED_SIGNING_KEY", False):
         raise ImproperlyConfigured("Defina AULA_SIGNING_KEY para firmar constancias.")
-    seed = hashlib.sha256(b"aula-dev-signing-key:" + settings.SECRET_KEY.encode()).digest()
+    return _derived_key(settings.SECRET_KEY)
+
+
+# The key objects are kept per process, keyed by the settings they come from: a rotated
+# key (or another SECRET_KEY in a test) is another key, never a stale one.
+@lru_cache(maxsize=8)
+def _key_from_setting(encoded: str) -> Ed25519PrivateKey:
+    try:
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(encoded))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            "AULA_SIGNING_KEY debe ser 32 bytes en base64 (clave privada Ed25519)."
+        ) from exc
+
+
+@lru_cache(maxsize=8)
+def _derived_key(secret_key: str) -> Ed25519PrivateKey:
+    seed = hashlib.sha256(b"aula-dev-signing-key:" + secret_key.encode()).digest()
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 def public_key_multibase(public: Ed25519PublicKey | None = None) -> str:
     public = public or private_key().public_key()
-    raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return _multibase(public.public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+@lru_cache(maxsize=8)
+def _multibase(raw: bytes) -> str:
     return "z" + b58encode(_ED25519_MULTICODEC + raw)
 
 
