@@ -23,7 +23,7 @@ from lms.assessments import api as assessments_api
 from lms.certificates import api as certificates_api
 from lms.certificates import read_models as certificates_models
 from lms.coordination.activity import lesson_drop_off, weekly_activity
-from lms.coordination.at_risk import at_risk_days, at_risk_rows, describe_at_risk
+from lms.coordination.at_risk import at_risk_days, at_risk_page, describe_at_risk
 from lms.coordination.figures import (
     figures_by_course,
     figures_by_grupo,
@@ -187,8 +187,9 @@ def at_risk_list(request):
     form, sedes, grupo = _scope_filter(request, AtRiskForm)
     days = form.days() or at_risk_days()
     form.fields["dias"].widget.attrs["placeholder"] = days
-    rows = at_risk_rows(sedes=sedes, grupo=grupo, days=days)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    page = at_risk_page(
+        sedes=sedes, grupo=grupo, days=days, number=request.GET.get("pagina"), per_page=PAGE_SIZE
+    )
     describe_at_risk(page)
     query = request.GET.copy()
     query.pop("pagina", None)

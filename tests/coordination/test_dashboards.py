@@ -304,6 +304,26 @@ class TestAtRiskAfterChanges:
         assert figures.at_risk_learner_count(sedes=[norte]) == len(listed) == 3
         assert figures.at_risk_count_by_sede(sedes=[norte, sur]) == {norte.pk: 3, sur.pk: 1}
 
+    def test_pages_are_the_list_cut_in_order(self, world, sedes):
+        norte = [sedes["norte"][0]]
+        listed = [(e.pk, e.inactive, e.failing) for e in at_risk.at_risk_rows(sedes=norte)]
+        assert len(listed) == 3
+
+        def page(number):
+            found = at_risk.at_risk_page(sedes=norte, number=number, per_page=2)
+            return found, [(e.pk, e.inactive, e.failing) for e in found]
+
+        first, rows = page(None)
+        assert (first.number, first.paginator.count, first.paginator.num_pages) == (1, 3, 2)
+        assert rows == listed[:2]
+        assert page("2")[1] == listed[2:]
+        assert page("nada")[1] == listed[:2]  # invalid: the first page
+        last, rows = page(9)  # past the end: the last page
+        assert (last.number, rows) == (2, listed[2:])
+        failing = at_risk.at_risk_page(sedes=norte, days=365, number=3)  # only the attempts rule
+        assert (failing.number, failing.paginator.count) == (1, 1)
+        assert [e.user.username for e in failing] == ["reprueba"]
+
     def test_queries_do_not_grow(self, client, world, make_learner, course, sedes):
         client.force_login(world["coordinator"])
         client.get("/coordinacion/en-riesgo/")
@@ -347,6 +367,7 @@ class TestLearnerFile:
         before = _queries(client, url)
         for other in courses_api.CoursePage.objects.exclude(pk=course.pk):
             enrollment_api.enroll(user=learner, course=other)
+        client.get(url)  # the first request reads the new courses' steps into the cache
         assert _queries(client, url) == before
 
     def test_another_sedes_learner_is_not_found(self, client, sedes, make_learner, course):
