@@ -34,12 +34,12 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from courses import api
+    from courses.read_models import CoursePage, LessonPage
 
     prepare_site(static=True)
 
-    lesson = api.LessonPage.objects.get(slug="enviar-dinero-a-casa")
-    course = api.CoursePage.objects.get(slug="finanzas-personales")
+    lesson = LessonPage.objects.get(slug="enviar-dinero-a-casa")
+    course = CoursePage.objects.get(slug="finanzas-personales")
     pages = {
         "home": "/",
         "catalog": "/cursos/",
@@ -60,7 +60,7 @@ def main() -> None:
     from lms.enrollment import api as enrollment_api
 
     learner, _created = get_user_model().objects.get_or_create(username="bench-pages")
-    for live_course in api.CoursePage.objects.live():
+    for live_course in CoursePage.objects.live():
         enrollment_api.enroll(user=learner, course=live_course)
     client = Client()
     client.force_login(learner)  # an enrolled educanda: lessons are for enrolled learners

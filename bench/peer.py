@@ -1,0 +1,176 @@
+"""Aula's lesson page against the closest Wagtail peer (wagtail-lms), in one run.
+
+Both servers run the same way: gunicorn with 2 sync workers, DEBUG off, SQLite in WAL
+mode (or Aula on PostgreSQL with DATABASE_URL), on 127.0.0.1. Each serves a lesson of
+about the same text size to an enrolled learner, and the peer kit's own ``bench.py``
+measures both, one after the other: single-client median and p95, requests per second
+with 8 concurrent clients, HTML size. The peer kit's ``queries.py`` counts the SQL of a
+warm request on each side. Prints the ratio first, then each side's figures.
+
+    ../shared/tools/peer-wagtail-lms/setup.sh          # once: the peer's venv and data
+    .venv/bin/python bench/peer.py                     # Aula on SQLite (bench/out/)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/aula_bench .venv/bin/python bench/peer.py
+
+The machine is shared: compare within one run, never across runs.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from common import ROOT, configure, machine, prepare_site
+
+KIT = Path(os.environ.get("PEER_KIT", ROOT.parent / "shared/tools/peer-wagtail-lms"))
+PEER_DIR = Path(os.environ.get("PEER_DIR", "/tmp/peer-wagtail-lms"))  # noqa: S108 (the kit's own default)
+LESSON_SLUG = "enviar-dinero-a-casa"  # about 2,500 characters of text, like the peer's
+
+configure(ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, process: subprocess.Popen) -> None:
+    for _ in range(240):
+        if process.poll() is not None:
+            raise SystemExit(f"the server stopped: {url}")
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (our own 127.0.0.1 URL)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"no answer from {url}")
+
+
+def _bench(url: str, path: str, cookie: str, expect: str, label: str, seconds: int) -> dict:
+    out = subprocess.run(  # noqa: S603 (our own arguments)
+        [sys.executable, str(KIT / "bench.py"), url, path, "--cookie", cookie,
+         "--expect", expect, "--label", label, "-t", str(seconds)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _aula_session() -> tuple[str, str]:
+    """A session cookie of an educanda enrolled in the lesson's course, and its path."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from courses.read_models import LessonPage
+    from lms.enrollment import api as enrollment_api
+
+    lesson = LessonPage.objects.get(slug=LESSON_SLUG)
+    learner, _created = get_user_model().objects.get_or_create(username="bench-peer")
+    course = lesson.get_parent().specific
+    enrollment_api.enroll(user=learner, course=course)
+    client = Client()
+    client.force_login(learner)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}", (
+        lesson.url
+    )
+
+
+def _aula_queries(path: str) -> int:
+    from django.contrib.auth import get_user_model
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections, connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench-peer"))
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries.captured_queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-t", "--seconds", type=int, default=10, help="concurrent phase")
+    args = parser.parse_args()
+    peer_python = PEER_DIR / "venv/bin/python"
+    if not peer_python.exists():
+        raise SystemExit(f"run {KIT / 'setup.sh'} first (the peer's venv is not in {PEER_DIR})")
+
+    prepare_site(static=True)
+    cookie, path = _aula_session()
+    aula_queries = _aula_queries(path)
+
+    peer_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "peerproj.settings",
+        "PYTHONPYCACHEPREFIX": str(PEER_DIR / "pycache"),
+        "PEER_DIR": str(PEER_DIR),
+    }
+    peer_env.pop("DATABASE_URL", None)
+    session = subprocess.run(  # noqa: S603
+        [str(peer_python), str(KIT / "session.py")],
+        check=True, capture_output=True, text=True, env=peer_env,
+    ).stdout.split()  # fmt: skip
+    peer_cookie, peer_path = session[0], session[1]
+    peer_queries = json.loads(
+        subprocess.run(  # noqa: S603
+            [str(peer_python), str(KIT / "queries.py"), peer_path],
+            check=True, capture_output=True, text=True, env=peer_env, cwd=KIT,
+        ).stdout.strip().splitlines()[-1]
+    )  # fmt: skip
+
+    aula_port, peer_port = _free_port(), _free_port()
+    aula = subprocess.Popen(  # noqa: S603
+        [str(ROOT / ".venv/bin/gunicorn"), "lms.wsgi:application", "--workers", "2",
+         "--bind", f"127.0.0.1:{aula_port}", "--chdir", str(ROOT)],
+        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    peer = subprocess.Popen(  # noqa: S603
+        [str(PEER_DIR / "venv/bin/gunicorn"), "peerproj.wsgi:application", "--chdir", str(KIT),
+         "--workers", "2", "--bind", f"127.0.0.1:{peer_port}"],
+        env=peer_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait(f"http://127.0.0.1:{aula_port}/", aula)
+        _wait(f"http://127.0.0.1:{peer_port}/", peer)
+        figures_peer = _bench(
+            f"http://127.0.0.1:{peer_port}", peer_path, peer_cookie, "lms-lesson__body",
+            "wagtail-lms-0.11.1", args.seconds,
+        )  # fmt: skip
+        figures_aula = _bench(
+            f"http://127.0.0.1:{aula_port}", path, cookie, '<article class="lesson">', "aula",
+            args.seconds,
+        )  # fmt: skip
+    finally:
+        for process in (aula, peer):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+    from django.db import connection
+
+    ratio = figures_aula["conc_rps"] / figures_peer["conc_rps"]
+    print(f"requests/s, 8 clients: Aula / wagtail-lms = {ratio:.2f}×")
+    print(
+        f"single client median: Aula {figures_aula['seq_median_ms']:.1f} ms, "
+        f"wagtail-lms {figures_peer['seq_median_ms']:.1f} ms"
+    )
+    print(f"queries (warm): Aula {aula_queries}, wagtail-lms {peer_queries.get('queries_warm')}")
+    for figures in (figures_aula, figures_peer):
+        print(json.dumps(figures))
+    print(f"{machine()}; Aula's database: {connection.vendor}")
+
+
+if __name__ == "__main__":
+    main()
