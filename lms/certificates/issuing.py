@@ -215,18 +215,10 @@ def _issue(
 ) -> tuple[Certificate | None, bool]:
     """The work of ``issue_certificate``, unannounced. Returns the certificate and whether
     this call created it. Only a re-issue (``successor``) issues after a revocation."""
-    # The valid one (``_valid_for``) and the last revoked one (``_revoked_for``) in one
-    # query: an enrollment has a certificate or two, and usually none yet.
-    earlier = list(Certificate.objects.filter(enrollment_id=enrollment_id).order_by("pk"))
-    if existing := next((each for each in earlier if each.revoked_at is None), None):
+    existing = _valid_for(enrollment_id)
+    if existing:
         return existing, False
-    if not successor and (
-        revoked := max(
-            (each for each in earlier if each.revoked_at is not None),
-            key=lambda each: (each.revoked_at, each.pk),
-            default=None,
-        )
-    ):
+    if not successor and (revoked := _revoked_for(enrollment_id)):
         return revoked, False
     enrollment = (
         enrollment_models.Enrollment.objects.select_related("user", "course__module")

@@ -69,6 +69,10 @@ def final_gate(context, page):
     user = request.user
     if not user.is_authenticated or getattr(request, "is_preview", False):
         return []
-    pending = api.pending_lessons(user_id=user.pk, assessment=page)
+    # The page Wagtail routed to: its course is already known from the access check.
+    course = courses_api.course_of_page(page=page, remember=True)
+    if course is None:
+        return []
+    pending = api.pending_lessons(user_id=user.pk, assessment=page, course=course)
     urls = courses_api.page_urls(page_ids=[s.page_id for s in pending], request=request)
     return [{"title": s.title, "url": urls.get(s.page_id)} for s in pending]
