@@ -209,9 +209,9 @@ class CopyFile:
 def dataset_users():
     from django.db.models import Q
 
-    from lms.accounts import api as accounts_api
+    from lms.accounts import read_models as accounts_models
 
-    return accounts_api.User.objects.filter(
+    return accounts_models.User.objects.filter(
         Q(username__startswith="educando-")
         | Q(username__startswith="coordina-")
         | Q(username__startswith="asesor-")
@@ -222,27 +222,27 @@ def dataset_users():
 def remove_dataset(connection, *, courses: bool) -> list[str]:
     """Delete everything the generator made (and, with ``courses``, its course pages).
     The big tables are emptied with one DELETE each; the ORM does the rest."""
-    from courses import api as courses_api
-    from lms.assessments import api as assessments_api
+    from courses import read_models as courses_models
+    from lms.assessments import read_models as assessments_models
     from lms.assessments.models import ItemResponse
-    from lms.certificates import api as certificates_api
-    from lms.enrollment import api as enrollment_api
-    from lms.progress import api as progress_api
+    from lms.certificates import read_models as certificates_models
+    from lms.enrollment import read_models as enrollment_models
+    from lms.progress import read_models as progress_models
     from lms.progress.models import LearningEvent
 
     notes = []
     users_sql, users_params = dataset_users().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         for model in (
-            certificates_api.Certificate,
+            certificates_models.Certificate,
             ItemResponse,  # before the attempts they belong to
-            assessments_api.Attempt,
+            assessments_models.Attempt,
             LearningEvent,
-            progress_api.LessonProgress,
-            progress_api.CourseProgress,
-            progress_api.DailyActivity,
-            enrollment_api.Enrollment,
-            enrollment_api.Membership,
+            progress_models.LessonProgress,
+            progress_models.CourseProgress,
+            progress_models.DailyActivity,
+            enrollment_models.Enrollment,
+            enrollment_models.Membership,
         ):
             cursor.execute(
                 f'DELETE FROM "{model._meta.db_table}" WHERE user_id IN ({users_sql})',  # noqa: S608
@@ -250,12 +250,12 @@ def remove_dataset(connection, *, courses: bool) -> list[str]:
             )
             if cursor.rowcount:
                 notes.append(f"{cursor.rowcount:,} {model._meta.model_name}")
-    enrollment_api.Sede.objects.filter(key__in=[s[0] for s in SEDES]).delete()
+    enrollment_models.Sede.objects.filter(key__in=[s[0] for s in SEDES]).delete()
     deleted, _by_model = dataset_users().delete()
     if deleted:
         notes.append(f"users and their rows: {deleted:,}")
     if courses:
-        bench_courses = courses_api.CoursePage.objects.filter(slug__startswith=COURSE_PREFIX)
+        bench_courses = courses_models.CoursePage.objects.filter(slug__startswith=COURSE_PREFIX)
         count = 0
         for course in bench_courses:
             course.delete()
@@ -290,9 +290,10 @@ def _slugify(text: str) -> str:
 def load_courses() -> list[Course] | None:
     """The generator's courses if all of them are there and complete, else None."""
     from courses import api as courses_api
+    from courses import read_models as courses_models
 
     pages = list(
-        courses_api.CoursePage.objects.live()
+        courses_models.CoursePage.objects.live()
         .filter(slug__startswith=COURSE_PREFIX)
         .select_related("module", "final_assessment")
         .order_by("slug")
@@ -333,25 +334,29 @@ def create_courses() -> None:
     revision), with lesson bodies and exam questions borrowed from the shipped library.
     Runs when no course of the generator is left (``remove_dataset(courses=True)``)."""
     from courses import api as courses_api
+    from courses import read_models as courses_models
 
-    catalog = courses_api.CatalogPage.objects.get()
+    catalog = courses_models.CatalogPage.objects.get()
     bodies = [
-        courses_api.LessonPage.body.field.stream_block.get_prep_value(page.body)
-        for page in courses_api.LessonPage.objects.live().order_by("path")
+        courses_models.LessonPage.body.field.stream_block.get_prep_value(page.body)
+        for page in courses_models.LessonPage.objects.live().order_by("path")
     ]
     exam = (
-        courses_api.AssessmentPage.objects.live()
+        courses_models.AssessmentPage.objects.live()
         .filter(kind=courses_api.AssessmentKind.FINAL)
         .order_by("path")
         .first()
     )
     if not bodies or exam is None:
         raise SystemExit("The shipped course library is missing: run `library import` first.")
-    questions = courses_api.AssessmentPage.questions.field.stream_block.get_prep_value(
+    questions = courses_models.AssessmentPage.questions.field.stream_block.get_prep_value(
         exam.questions
     )
+    for question in questions:
+        # The shipped final's questions name its course's outcomes; bench courses have none.
+        question["value"].pop("outcome", None)
     modules = list(
-        courses_api.Module.objects.filter(level__isnull=False)
+        courses_models.Module.objects.filter(level__isnull=False)
         .select_related("level")
         .order_by("level__sort_order", "name")
     )
@@ -361,7 +366,7 @@ def create_courses() -> None:
 
     for number, title in enumerate(COURSES, 1):
         module = modules[(number - 1) % len(modules)] if modules else None
-        course = courses_api.CoursePage(
+        course = courses_models.CoursePage(
             title=title,
             slug=f"{COURSE_PREFIX}{number:02d}-{_slugify(title)}"[:80],
             summary=f"Curso de práctica para medir la coordinación: {title.lower()}.",
@@ -372,7 +377,7 @@ def create_courses() -> None:
         )
         catalog.add_child(instance=course)
         for index, lesson_title in enumerate(LESSON_TITLES):
-            lesson = courses_api.LessonPage(
+            lesson = courses_models.LessonPage(
                 title=f"{index + 1}. {lesson_title}",
                 slug=f"leccion-{index + 1:02d}",
                 summary=f"{lesson_title} — {title}.",
@@ -383,7 +388,7 @@ def create_courses() -> None:
             )
             course.add_child(instance=lesson)
             publish(lesson)
-        final = courses_api.AssessmentPage(
+        final = courses_models.AssessmentPage(
             title=f"Examen final: {title}",
             slug="examen-final",
             kind=courses_api.AssessmentKind.FINAL,
@@ -437,9 +442,10 @@ def make_people(rng: random.Random, *, learners: int, now: datetime) -> People:
     from django.contrib.auth.hashers import make_password
 
     from lms.accounts import api as accounts_api
-    from lms.enrollment import api as enrollment_api
+    from lms.accounts import read_models as accounts_models
+    from lms.enrollment import read_models as enrollment_models
 
-    User = accounts_api.User
+    User = accounts_models.User
     roles = accounts_api.roles
     groups = accounts_api.ensure_roles()
     password = make_password(PASSWORD)
@@ -456,7 +462,7 @@ def make_people(rng: random.Random, *, learners: int, now: datetime) -> People:
 
     staff = []
     for key, name, kind, city, state, weight in SEDES:
-        sede = enrollment_api.Sede.objects.create(
+        sede = enrollment_models.Sede.objects.create(
             key=key, name=name, kind=kind, city=city, state=state
         )
         coordinators = [
@@ -475,7 +481,7 @@ def make_people(rng: random.Random, *, learners: int, now: datetime) -> People:
         people.coordinators += len(coordinators)
         count = 4 if weight >= 5 else 3 if weight >= 1.5 else 2
         for index, grupo_name in enumerate(GRUPO_NAMES[:count]):
-            grupo = enrollment_api.Grupo.objects.create(sede=sede, name=grupo_name)
+            grupo = enrollment_models.Grupo.objects.create(sede=sede, name=grupo_name)
             asesor = User(
                 username=f"asesor-{key}-{index + 1}",
                 password=password,
@@ -523,9 +529,9 @@ def make_people(rng: random.Random, *, learners: int, now: datetime) -> People:
             )
             placement.append(grupo.pk)
     User.objects.bulk_create(users, batch_size=2000)
-    enrollment_api.Membership.objects.bulk_create(
+    enrollment_models.Membership.objects.bulk_create(
         [
-            enrollment_api.Membership(user_id=u.pk, grupo_id=g)
+            enrollment_models.Membership(user_id=u.pk, grupo_id=g)
             for u, g in zip(users, placement, strict=True)
         ],
         batch_size=5000,
@@ -548,7 +554,8 @@ def make_people(rng: random.Random, *, learners: int, now: datetime) -> People:
 ENROLLMENT_COLUMNS = ["user_id", "course_id", "uuid", "enrolled_at", "enrolled_by_id",
                       "withdrawn_at", "completed_at"]
 EVENT_COLUMNS = ["user_id", "uuid", "verb", "object_id", "course_id", "result",
-                 "client_timestamp", "received_at", "source", "schema_version"]
+                 "client_timestamp", "received_at", "source", "schema_version",
+                 "clock_correction"]
 LESSON_COLUMNS = ["user_id", "page_id", "course_id", "status", "started_at", "completed_at",
                   "last_activity_at", "time_spent_seconds"]
 COURSE_COLUMNS = ["user_id", "course_id", "required_total", "required_done", "percent",
@@ -647,21 +654,21 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
     """Enrollments, events and derived rows for every learner, then loaded."""
     from django.utils import timezone
 
-    from lms.assessments import api as assessments_api
-    from lms.certificates import api as certificates_api
+    from lms.assessments import read_models as assessments_models
     from lms.certificates import folio as folios
+    from lms.certificates import read_models as certificates_models
     from lms.certificates.models import IssuerSettings
-    from lms.enrollment import api as enrollment_api
-    from lms.progress import api as progress_api
+    from lms.enrollment import read_models as enrollment_models
+    from lms.progress import read_models as progress_models
     from lms.progress.models import LearningEvent
 
     tz = timezone.get_default_timezone()
     grupos = {g.pk: g for g in people.grupos}
-    enrollments = CopyFile(enrollment_api.Enrollment, ENROLLMENT_COLUMNS)
+    enrollments = CopyFile(enrollment_models.Enrollment, ENROLLMENT_COLUMNS)
     events = CopyFile(LearningEvent, EVENT_COLUMNS)
-    lessons = CopyFile(progress_api.LessonProgress, LESSON_COLUMNS)
-    course_rows = CopyFile(progress_api.CourseProgress, COURSE_COLUMNS)
-    days = CopyFile(progress_api.DailyActivity, DAY_COLUMNS)
+    lessons = CopyFile(progress_models.LessonProgress, LESSON_COLUMNS)
+    course_rows = CopyFile(progress_models.CourseProgress, COURSE_COLUMNS)
+    days = CopyFile(progress_models.DailyActivity, DAY_COLUMNS)
     attempts: list = []
     certificates: list[tuple] = []  # (user id, course, learner name, completed_at, issued_at)
     totals = Totals()
@@ -695,6 +702,7 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
                 events.add(
                     user_id, _uuid(rng), verb, page, course.pk,
                     json.dumps(result, separators=(",", ":")), when, received, source, 1,
+                    "0",  # no clock correction: the simulated phones' clocks are right
                 )  # fmt: skip
                 totals.events += 1
                 studied.add(when.astimezone(tz).date())
@@ -764,7 +772,7 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
     for user_id, course, number, when, right, attempt_uuid, score, verb in attempts:
         correct = set(rng.sample(range(len(course.questions)), right))
         attempt_rows.append(
-            assessments_api.Attempt(
+            assessments_models.Attempt(
                 uuid=attempt_uuid,
                 user_id=user_id,
                 assessment_id=course.final,
@@ -787,15 +795,15 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
                 passed=verb == "passed",
             )
         )
-    assessments_api.Attempt.objects.bulk_create(attempt_rows, batch_size=2000)
+    assessments_models.Attempt.objects.bulk_create(attempt_rows, batch_size=2000)
     totals.attempts = len(attempt_rows)
 
     enrollment_ids = dict(
-        (((u, c), pk) for u, c, pk in enrollment_api.Enrollment.objects.filter(
+        (((u, c), pk) for u, c, pk in enrollment_models.Enrollment.objects.filter(
             user_id__in=[u for u, *_rest in certificates]
         ).values_list("user_id", "course_id", "pk"))
     )  # fmt: skip
-    taken = set(certificates_api.Certificate.objects.values_list("folio", flat=True))
+    taken = set(certificates_models.Certificate.objects.values_list("folio", flat=True))
     issuer = IssuerSettings.load().name
     rows = []
     for user_id, course, name, completed_at, issued in certificates:
@@ -807,7 +815,7 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
                 break
         certificate_uuid = _uuid(rng)
         rows.append(
-            certificates_api.Certificate(
+            certificates_models.Certificate(
                 uuid=certificate_uuid,
                 folio=folio,
                 enrollment_id=enrollment_ids[(user_id, course.pk)],
@@ -826,7 +834,7 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
                 credential={"bench": True, "folio": folio},
             )
         )
-    certificates_api.Certificate.objects.bulk_create(rows, batch_size=2000)
+    certificates_models.Certificate.objects.bulk_create(rows, batch_size=2000)
     totals.certificates = len(rows)
     totals.load_seconds = time.perf_counter() - started - totals.simulate_seconds
     return totals
@@ -841,8 +849,9 @@ def check(learners: int) -> str:
     with what the generator wrote."""
     from django.db import transaction
 
-    from lms.enrollment import api as enrollment_api
+    from lms.enrollment import read_models as enrollment_models
     from lms.progress import api as progress_api
+    from lms.progress import read_models as progress_models
 
     ids = list(
         dataset_users()
@@ -856,9 +865,9 @@ def check(learners: int) -> str:
         return tuple(
             sorted(model.objects.filter(user_id=user_id).values_list(*columns[1:]))
             for model, columns in (
-                (progress_api.LessonProgress, LESSON_COLUMNS),
-                (progress_api.CourseProgress, COURSE_COLUMNS),
-                (progress_api.DailyActivity, DAY_COLUMNS),
+                (progress_models.LessonProgress, LESSON_COLUMNS),
+                (progress_models.CourseProgress, COURSE_COLUMNS),
+                (progress_models.DailyActivity, DAY_COLUMNS),
             )
         )
 
@@ -872,7 +881,7 @@ def check(learners: int) -> str:
             for user_id in ids:
                 before = snapshot(user_id)
                 completed = set(
-                    enrollment_api.Enrollment.objects.filter(
+                    enrollment_models.Enrollment.objects.filter(
                         user_id=user_id, completed_at__isnull=False
                     ).values_list("course_id", flat=True)
                 )
