@@ -8,11 +8,9 @@ class CoursesConfig(AppConfig):
 
     def ready(self) -> None:
         from courses import course_order, media, page_cache
-        from courses.models import routing, study_time
+        from courses.models import study_time
 
         course_order.connect()
-        # Forget whether view restrictions exist when one is saved or deleted.
-        routing.connect()
         # Forget a course's cached outline when one of its pages changes.
         page_cache.connect()
         # Recompute a course's study time when its pages change.

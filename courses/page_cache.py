@@ -3,7 +3,8 @@ and ``course_steps``) and the catalog's filter choices true.
 
 An outline is forgotten whenever a page of its course (the course itself, a unit, a lesson
 or an assessment) is saved, published, unpublished, moved or deleted, and every outline
-when a view restriction is saved or deleted. The cache is shared by every process in
+when a view restriction is saved or deleted (with the flag saying whether any exists,
+``courses.models.routing``). The cache is shared by every process in
 production (Redis, ``CACHE_URL``), so the next request on any process builds the outline
 again from the database: nothing is ever flushed by hand.
 """
@@ -17,6 +18,7 @@ from django.db import transaction
 from wagtail.models import Page, PageViewRestriction
 
 from courses.models import CoursePage
+from courses.models.routing import RESTRICTIONS_KEY
 from courses.selectors import FILTER_CHOICES_KEY, OUTLINE_KEY, STEPS_KEY
 
 
@@ -68,6 +70,8 @@ def _page_moved(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def _restriction_changed(sender: Any, **kwargs: Any) -> None:
+    # Whether any restriction exists, and every outline (they leave private pages out).
+    _forget_keys([RESTRICTIONS_KEY])
     forget_every_outline()
 
 

@@ -22,8 +22,8 @@ its sub-paths itself would keep working. No page type of Aula does.
 Wagtail's page privacy (view restrictions, set under a page's "Privacidad") is checked on
 every request with two or three queries, and the course outline excludes private pages
 with another. Aula does not use it, but an administrator may: whether any restriction
-exists is kept in the cache, updated when a restriction is saved or deleted, and only
-then are the queries made. A site without restrictions skips them.
+exists is kept in the cache (forgotten by ``courses.page_cache`` when a restriction is
+saved or deleted), and only then are the queries made. A site without restrictions skips them.
 """
 
 from __future__ import annotations
@@ -103,10 +103,6 @@ def view_restrictions_exist() -> bool:
     return bool(exists)
 
 
-def _restrictions_changed(**kwargs: Any) -> None:
-    cache.delete(RESTRICTIONS_KEY)
-
-
 class RestrictionsSkippedMixin:
     """For page types: Wagtail's privacy check costs no query while no page has a view
     restriction."""
@@ -115,14 +111,3 @@ class RestrictionsSkippedMixin:
         if not view_restrictions_exist():
             return PageViewRestriction.objects.none()
         return super().get_view_restrictions()  # type: ignore[misc]
-
-
-def connect() -> None:
-    from django.db.models.signals import post_delete, post_save
-
-    for signal in (post_save, post_delete):
-        signal.connect(
-            _restrictions_changed,
-            sender=PageViewRestriction,
-            dispatch_uid=f"aula-view-restrictions-{signal is post_save}",
-        )
