@@ -110,6 +110,8 @@ MANIFEST_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "module": (_TEXT, False),
     "alignment": (_TEXT, False),
     "alignment_note": (_TEXT, False),
+    # For reviewers, never shown to learners: primary sources, the alignment's reason.
+    "review_notes": (_TEXT, False),
     # Computed from the content; a file may state it only if it is what the content gives.
     "estimated_hours": (_NUMBER, False),
     "outcomes": (_LIST, False),
@@ -126,6 +128,7 @@ LESSON_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "estimated_minutes": (_INT, True),
     "required": (_BOOL, False),
     "body": (_LIST, True),
+    "review_notes": (_TEXT, False),
 }
 ASSESSMENT_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "format": (_INT, True),

@@ -57,6 +57,7 @@ def _contents(parent: Page, folder: Path, media: _ExportMedia) -> list[dict]:
                     "body": block_to_file(
                         LessonPage.body.field.stream_block, _current_raw(child, "body"), media=media
                     ),
+                    **({"review_notes": child.review_notes} if child.review_notes else {}),
                 },
             )
         elif isinstance(child, AssessmentPage):
@@ -131,6 +132,7 @@ def export_course(*, course: CoursePage, root: Path) -> Path:
         "cover_alt": course.cover_image.description if course.cover_image_id else "",
         "final_assessment": course.final_assessment.slug if course.final_assessment_id else None,
         "contents": _contents(course, folder, media),
+        **({"review_notes": course.review_notes} if course.review_notes else {}),
     }
     write_yaml(folder / "course.yaml", manifest)
     return folder

@@ -231,6 +231,7 @@ def _import_pages(
                 "summary": data.get("summary", ""),
                 "estimated_minutes": data["estimated_minutes"],
                 "required": data.get("required", True),
+                "review_notes": data.get("review_notes", ""),
             }
             streams = {
                 "body": _stream(
@@ -349,6 +350,7 @@ def _import_course(
         "module": module,
         "alignment": alignment,
         "alignment_note": alignment_note,
+        "review_notes": manifest.get("review_notes", ""),
         "level": level,
         "cover_image": cover,
         "final_assessment": (

@@ -182,6 +182,14 @@ class CoursePage(CourseTreeMixin, Page):
             "imprime en la constancia."
         ),
     )
+    review_notes = models.TextField(
+        _("notas para revisión"),
+        blank=True,
+        help_text=_(
+            "Para asesores y revisores, nunca se muestra a educandos: las fuentes primarias "
+            "(con su dirección) que respaldan los datos del curso y la razón de su alineación con el módulo."
+        ),
+    )
     # Computed from the content (``study_time``), never typed: lessons' minutes plus one
     # attempt at each assessment.
     study_minutes = models.PositiveIntegerField(
@@ -270,6 +278,7 @@ class CoursePage(CourseTreeMixin, Page):
             ),
         ),
         FieldPanel("asesores", permission="courses.assign_asesores"),
+        FieldPanel("review_notes"),
     ]
     settings_panels = [
         *Page.settings_panels,
@@ -391,12 +400,21 @@ class LessonPage(CourseTreeMixin, Page):
         help_text=_("Las lecciones obligatorias cuentan para concluir el curso."),
     )
     body = StreamField(LessonStreamBlock(), verbose_name=_("contenido"))
+    review_notes = models.TextField(
+        _("notas para revisión"),
+        blank=True,
+        help_text=_(
+            "Para asesores y revisores, nunca se muestra a educandos: las fuentes primarias "
+            "(con su dirección) que respaldan los datos de esta lección."
+        ),
+    )
 
     content_panels = [
         ReadabilityPanel(),
         *Page.content_panels,
         FieldPanel("summary"),
         FieldPanel("body"),
+        FieldPanel("review_notes"),
     ]
     settings_panels = [
         *Page.settings_panels,

@@ -17,7 +17,8 @@ from courses.assessment_review import (
     review_assessment,
 )
 from courses.library.importer import LIBRARY_ERRORS
-from courses.models import AssessmentKind, AssessmentPage, CoursePage, UnitPage
+from courses.library.report import course_figures
+from courses.models import AssessmentKind, AssessmentPage, CoursePage, LessonPage, UnitPage
 from courses.models.study_time import hours_for
 from tests.helpers import copy_shipped_course, edit_yaml
 
@@ -213,3 +214,80 @@ class TestShippedLibrary:
         assert sorted(report.unchanged + report.updated + report.created) != []
         for slug in SHIPPED:
             assert slug in report.unchanged + report.updated
+
+
+class TestReadingAndSources:
+    """The quality bar every shipped course meets (STYLE.md and issue 15): lessons that
+    read easily, and the facts of every lesson backed by sources a reviewer can open."""
+
+    @pytest.mark.parametrize("slug", SHIPPED)
+    def test_every_lesson_reads_easily(self, slug):
+        figures = course_figures(LIBRARY_ROOT / slug)
+        hard = [
+            f"{lesson.slug}: INFLESZ {lesson.inflesz:.1f}, "
+            f"{lesson.words_per_sentence:.1f} palabras por oración"
+            for lesson in figures.lessons
+            if not lesson.meets_target or lesson.words_per_sentence > 12
+        ]
+        assert hard == []
+        assert len(figures.lessons) >= 5
+
+    @pytest.mark.parametrize("slug", SHIPPED)
+    def test_every_course_and_lesson_names_its_sources(self, slug):
+        manifest = yaml.safe_load((LIBRARY_ROOT / slug / "course.yaml").read_text("utf-8"))
+        assert "https://" in manifest.get("review_notes", ""), slug
+        if manifest.get("module"):
+            # Why this alignment kind, in the course's notes.
+            assert manifest["alignment"] in manifest["review_notes"].lower(), slug
+        figures = course_figures(LIBRARY_ROOT / slug)
+        assert [lesson.slug for lesson in figures.lessons if not lesson.has_sources] == []
+
+    def test_a_lesson_without_sources_is_reported(self, tmp_path):
+        library = copy_shipped_course(tmp_path, SLUG)
+        lesson = next((library / SLUG / "lessons").glob("*.yaml"))
+        edit_yaml(lesson, lambda d: d.update(review_notes="Revisado de memoria."))
+        figures = course_figures(library / SLUG)
+        assert [f.slug for f in figures.lessons if not f.has_sources] == [lesson.stem]
+
+
+class TestReviewNotes:
+    NOTE = "Fuente de prueba para revisión: https://www.gob.mx/nota-solo-para-asesores"
+
+    def test_imported_into_the_admin_and_never_shown_to_learners(self, db, client, enrolled):
+        lesson_page = LessonPage.objects.get(slug="que-es-una-fraccion")
+        lesson_page.review_notes = self.NOTE
+        lesson_page.save_revision().publish()
+        course = CoursePage.objects.get(slug="fracciones-y-porcentajes")
+        course.review_notes = self.NOTE
+        course.save_revision().publish()
+        client.force_login(enrolled)
+        for url in (lesson_page.url, course.url, "/cursos/", "/mis-cursos/"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert "nota-solo-para-asesores" not in response.content.decode(), url
+        search = client.get("/cursos/", {"q": "nota-solo-para-asesores"})
+        assert "que-es-una-fraccion" not in search.content.decode()
+
+    def test_the_library_carries_them_both_ways(self, db, tmp_path):
+        library = copy_shipped_course(tmp_path, SLUG)
+        lesson = next((library / SLUG / "lessons").glob("*.yaml"))
+        edit_yaml(lesson, lambda d: d.update(review_notes=self.NOTE))
+        edit_yaml(library / SLUG / "course.yaml", lambda d: d.update(review_notes=self.NOTE))
+        api.import_library(root=library)
+        course = CoursePage.objects.get(slug=SLUG)
+        assert course.review_notes == self.NOTE
+        page = LessonPage.objects.descendant_of(course).get(slug=lesson.stem)
+        assert page.review_notes == self.NOTE
+        out = tmp_path / "out"
+        api.export_course(course=course, root=out)
+        assert yaml.safe_load((out / SLUG / "course.yaml").read_text())["review_notes"] == (
+            self.NOTE
+        )
+        exported = yaml.safe_load((out / SLUG / "lessons" / lesson.name).read_text())
+        assert exported["review_notes"] == self.NOTE
+
+    def test_a_note_that_is_not_text_is_refused(self, db, tmp_path):
+        library = copy_shipped_course(tmp_path, SLUG)
+        lesson = next((library / SLUG / "lessons").glob("*.yaml"))
+        edit_yaml(lesson, lambda d: d.update(review_notes=["una", "lista"]))
+        _rejected(library, lesson.name, "review_notes")

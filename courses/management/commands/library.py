@@ -3,8 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from content.api import LIBRARY_ROOT, LibraryError
+from content.api import LIBRARY_ROOT, LibraryError, list_course_folders
 from courses import api
+from courses.library.report import course_figures
 from courses.library.diagnostics import catalog_diagnostics, export_diagnostic
 
 
@@ -24,8 +25,20 @@ class Command(BaseCommand):
         exp = sub.add_parser("export", help=_("Exporta cursos publicados a carpetas."))
         exp.add_argument("slugs", nargs="*")
         exp.add_argument("--to", type=Path, default=LIBRARY_ROOT)
+        rep = sub.add_parser(
+            "report",
+            help=_(
+                "Cifras de cada curso de las carpetas: lecciones, preguntas, imágenes, horas "
+                "y legibilidad. No toca la base de datos."
+            ),
+        )
+        rep.add_argument("slugs", nargs="*")
+        rep.add_argument("--root", type=Path, default=LIBRARY_ROOT)
 
     def handle(self, *args, action, slugs, **options):
+        if action == "report":
+            self._report(options["root"], slugs)
+            return
         if action == "import":
             try:
                 report = api.import_library(
@@ -58,3 +71,52 @@ class Command(BaseCommand):
             if not slugs or page.slug in slugs:
                 path = export_diagnostic(page=page, root=options["to"])
                 self.stdout.write(_("Exportado: %(folder)s") % {"folder": path})
+
+    def _report(self, root: Path, slugs: list[str]) -> None:
+        folders = [p for p in list_course_folders(root) if not slugs or p.name in slugs]
+        if slugs and len(folders) != len(set(slugs)):
+            missing = sorted(set(slugs) - {p.name for p in folders})
+            raise CommandError(_("No hay carpeta de curso para: %(slugs)s") % {"slugs": missing})
+        for path in folders:
+            try:
+                figures = course_figures(path)
+            except LibraryError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(
+                _(
+                    "%(slug)s — %(title)s\n"
+                    "  alineación: %(alignment)s\n"
+                    "  lecciones: %(lessons)d · imágenes: %(pictures)d · horas: %(hours)s\n"
+                    "  examen final: %(pool)d preguntas en el banco, %(drawn)d por intento\n"
+                    "  prácticas: %(quizzes)d, con %(practice)d preguntas\n"
+                    "  legibilidad (INFLESZ): %(inflesz)s en todo el curso, la más baja "
+                    "%(lowest)s; %(wps)s palabras por oración"
+                )
+                % {
+                    "slug": figures.slug,
+                    "title": figures.title,
+                    "alignment": figures.alignment,
+                    "lessons": len(figures.lessons),
+                    "pictures": figures.pictures,
+                    "hours": figures.hours,
+                    "pool": figures.final_pool,
+                    "drawn": figures.final_per_attempt,
+                    "quizzes": figures.practice_quizzes,
+                    "practice": figures.practice_questions,
+                    "inflesz": _figure(figures.inflesz),
+                    "lowest": _figure(figures.lowest_inflesz),
+                    "wps": _figure(figures.words_per_sentence),
+                }
+            )
+            for lesson in figures.lessons:
+                self.stdout.write(
+                    f"    {lesson.slug}: INFLESZ {_figure(lesson.inflesz)}, "
+                    f"{_figure(lesson.words_per_sentence)} "
+                    + _("palabras por oración")
+                    + (f", {lesson.pictures} " + _("imágenes") if lesson.pictures else "")
+                    + ("" if lesson.has_sources else " · " + _("SIN FUENTES"))
+                )
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
