@@ -187,7 +187,8 @@ class CoursePage(CourseTreeMixin, Page):
         blank=True,
         help_text=_(
             "Para asesores y revisores, nunca se muestra a educandos: las fuentes primarias "
-            "(con su dirección) que respaldan los datos del curso y la razón de su alineación con el módulo."
+            "(con su dirección) que respaldan los datos del curso y la razón de su "
+            "alineación con el módulo."
         ),
     )
     # Computed from the content (``study_time``), never typed: lessons' minutes plus one
