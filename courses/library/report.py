@@ -106,9 +106,7 @@ def course_figures(path: Path) -> CourseFigures:
         practice_quizzes=practice_quizzes,
         practice_questions=practice_questions,
         pictures=sum(lesson.pictures for lesson in lessons),
-        hours=hours_for(
-            course_minutes((lesson.minutes for lesson in lessons), assessment_times)
-        ),
+        hours=hours_for(course_minutes((lesson.minutes for lesson in lessons), assessment_times)),
         inflesz=whole.inflesz,
         words_per_sentence=whole.words_per_sentence,
     )

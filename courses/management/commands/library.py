@@ -5,8 +5,8 @@ from django.utils.translation import gettext as _
 
 from content.api import LIBRARY_ROOT, LibraryError, list_course_folders
 from courses import api
-from courses.library.report import course_figures
 from courses.library.diagnostics import catalog_diagnostics, export_diagnostic
+from courses.library.report import course_figures
 
 
 class Command(BaseCommand):
