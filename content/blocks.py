@@ -374,6 +374,68 @@ class PracticeAtHomeBlock(blocks.StructBlock):
         }
 
 
+class PhraseBlock(blocks.StructBlock):
+    """A phrase in English with its meaning in Spanish (``phrase.html``): the English is
+    marked ``lang="en"``, so screen readers switch language, and "Escuchar" reads it with
+    the phone's English voice or leaves it out (never with the Spanish voice). Its button
+    «Escuchar en inglés» shows only where the phone has an English voice
+    (``static/js/escuchar.js``). Only ``meaning`` is Spanish: the lesson's readability
+    leaves out the fields in ``not_spanish_fields``."""
+
+    text = blocks.CharBlock(
+        label=_("Frase en inglés"),
+        max_length=200,
+        help_text=_(
+            "La frase como se escribe en inglés, sin formato. Por ejemplo: Where is the restroom?"
+        ),
+    )
+    meaning = blocks.CharBlock(
+        label=_("Significado en español"),
+        help_text=_("Lo que quiere decir la frase, en palabras sencillas."),
+    )
+    sounds_like = blocks.CharBlock(
+        label=_("Cómo se pronuncia"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Opcional: cómo suena, escrito como se leería en español. Por ejemplo: Juér is de "
+            "réstrum. Se muestra como «Se pronuncia: …»."
+        ),
+    )
+
+    # Fields that are not Spanish words (``content/readability.py`` leaves them out).
+    not_spanish_fields = ("text", "sounds_like")
+
+    def clean(self, value):
+        errors = {}
+        for name, message in (
+            ("text", _("Falta la frase en inglés: escríbala.")),
+            ("meaning", _("Falta el significado en español de la frase: escríbalo.")),
+        ):
+            if not str(value.get(name) or "").strip():
+                errors[name] = ValidationError(message)
+        try:
+            value = super().clean(value)
+        except StructBlockValidationError as error:
+            errors = {**error.block_errors, **errors}
+        if errors:
+            raise StructBlockValidationError(block_errors=errors)
+        return value
+
+    class Meta:
+        icon = "globe"
+        label = _("Frase en inglés")
+        template = "content/blocks/phrase.html"
+        description = _(
+            "Una frase en inglés con su significado en español y, si quiere, cómo se pronuncia."
+        )
+        preview_value = {
+            "text": "Where is the restroom?",
+            "meaning": "¿Dónde está el baño?",
+            "sounds_like": "Juér is de réstrum",
+        }
+
+
 class LessonStreamBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock(
         label=_("Texto"),
@@ -392,6 +454,7 @@ class LessonStreamBlock(blocks.StreamBlock):
     glossary_term = GlossaryTermBlock()
     worked_example = WorkedExampleBlock()
     practice_at_home = PracticeAtHomeBlock()
+    phrase = PhraseBlock()
 
 
 # --- Question blocks ------------------------------------------------------------------

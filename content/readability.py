@@ -209,7 +209,9 @@ def split_sentences(text: str) -> list[str]:
 
 # Fields of a block that are not text the learner reads as part of the lesson: an image's
 # description for screen readers, a question's curriculum key, the accepted answers of a
-# short-answer question (the learner types them), a number's unit.
+# short-answer question (the learner types them), a number's unit. A block also leaves out
+# the fields it names in ``not_spanish_fields`` (the English of a «Frase en inglés» and how
+# it sounds): they are not Spanish words.
 SKIPPED_FIELDS = frozenset({"alt", "topic", "accepted_answers", "unit"})
 
 # Elements that start or end a paragraph of their own in rich text.
@@ -269,7 +271,7 @@ def stream_paragraphs(stream_block: blocks.Block, data: Any) -> list[str]:
     stored, or as a course library file holds it). Every text field of every block is
     read: rich text, headings, callouts, glossary terms, worked examples, transcripts,
     captions, question prompts, options, feedback and explanations; choosers, choices,
-    numbers and the fields in ``SKIPPED_FIELDS`` are not.
+    numbers, the fields in ``SKIPPED_FIELDS`` and a block's ``not_spanish_fields`` are not.
     """
     raw = getattr(data, "raw_data", data)
     return list(_texts(stream_block, raw))
@@ -291,8 +293,9 @@ def _texts(block: blocks.Block, raw: Any) -> Iterator[str]:
             yield from _texts(block.child_block, item)
     elif isinstance(block, blocks.StructBlock):
         if isinstance(raw, dict):
+            not_spanish = getattr(block, "not_spanish_fields", ())
             for name, child in block.child_blocks.items():
-                if name not in SKIPPED_FIELDS:
+                if name not in SKIPPED_FIELDS and name not in not_spanish:
                     yield from _texts(child, raw.get(name))
     elif isinstance(block, (blocks.CharBlock, blocks.TextBlock)) and isinstance(raw, str):
         yield from _plain_paragraphs(raw)

@@ -18,7 +18,16 @@
      (::highlight(escuchar) in aula.css), or, where the browser lacks it, wrapped in a
      <mark class="escuchar-actual"> that is taken out again before the next one.
    - Pausar/Continuar: where pausing stops the sentence (some Android phones), Continuar
-     reads that sentence again. Speed: 0.8, 1 or 1.2, kept in localStorage. */
+     reads that sentence again. Speed: 0.8, 1 or 1.2, kept in localStorage.
+   - Other languages: the lesson is Spanish, but an element with a lang attribute of
+     another language (the English of a «Frase en inglés», content/blocks/phrase.html) is
+     read with a voice of that language (en: en-US, then any English; a bit slower,
+     FOREIGN_RATE), or left out where the phone has none: never with the Spanish voice.
+   - «Escuchar en inglés» (phrase.html): each phrase's button is hidden until the phone
+     has an English voice, and says that phrase with it at PHRASE_RATE, stopping a
+     reading of the lesson first. It lives here, not in a file of its own, because it
+     shares the one speechSynthesis queue with the reading (each stops the other) and the
+     choice of voices; this file is already loaded on every lesson. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-escuchar]");
@@ -33,6 +42,10 @@
   var texts = root.dataset;
   var RATE_KEY = "aula-escuchar-velocidad";
   var RATES = [0.8, 1, 1.2];
+  var FOREIGN_RATE = 0.85;  // other languages, within a reading: a bit slower
+  var PHRASE_RATE = 0.85;  // «Escuchar en inglés»
+  // Regions preferred for each language, best first (after the phone's own voices).
+  var PREFERRED = { es: ["es-mx", "es-us"], en: ["en-us"] };
   var SKIP = "button,input,select,textarea,form,label,audio,video,track,script,style," +
     "noscript,template,svg,canvas,iframe,object,img,picture,summary,nav,.meta," +
     "[data-escuchar],[aria-hidden=true],[hidden]";
@@ -42,7 +55,9 @@
   var reduceMotion = window.matchMedia &&
     window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
-  var voice = null;
+  var voice = null;  // Spanish
+  var english = null;
+  var voices = {};  // language → its voice for this reading (null: none, left out)
   var rate = storedRate();
   var sentences = [];
   var index = 0;
@@ -60,13 +75,22 @@
     }
   }
 
-  function pickVoice() {
+  // The primary language of a lang attribute: "en-US" → "en"; "" (unknown) → "".
+  function languageOf(tag) {
+    return String(tag || "").replace("_", "-").toLowerCase().split("-")[0];
+  }
+
+  // The best voice for a language ("es"): one of the phone's own (localService) before a
+  // network one, then the regions in PREFERRED in order, then any region.
+  function pickVoice(language) {
+    var preferred = PREFERRED[language] || [];
     var best = null;
     var bestScore = 0;
     (synth.getVoices() || []).forEach(function (candidate) {
       var lang = String(candidate.lang || "").replace("_", "-").toLowerCase();
-      if (!/^es(-|$)/.test(lang)) return;
-      var score = (lang === "es-mx" ? 3 : lang === "es-us" ? 2 : 1) +
+      if (languageOf(lang) !== language) return;
+      var rank = preferred.indexOf(lang);
+      var score = (rank < 0 ? 1 : 1 + preferred.length - rank) +
         (candidate.localService ? 10 : 0);
       if (score > bestScore) {
         best = candidate;
@@ -78,14 +102,16 @@
 
   // --- What is read -------------------------------------------------------------------
 
+  // Runs of text read together, each in one language ("es" unless an element says
+  // otherwise with its lang attribute: a change of language starts a new run).
   function collectGroups() {
     var groups = [];
     var group = null;
-    function walk(element) {
+    function walk(element, language) {
       for (var node = element.firstChild; node; node = node.nextSibling) {
         if (node.nodeType === 3) {
           if (!group) {
-            group = { nodes: [], starts: [], text: "" };
+            group = { nodes: [], starts: [], text: "", lang: language };
             groups.push(group);
           }
           group.starts.push(group.text.length);
@@ -98,14 +124,17 @@
             continue;
           }
           if (!node.getClientRects().length) continue;  // not shown
-          var inline = /^inline/.test(window.getComputedStyle(node).display);
-          if (!inline) group = null;
-          walk(node);
-          if (!inline) group = null;
+          var inner = node.hasAttribute("lang") ? languageOf(node.getAttribute("lang")) || "es"
+            : language;
+          var apart = inner !== language ||
+            !/^inline/.test(window.getComputedStyle(node).display);
+          if (apart) group = null;
+          walk(node, inner);
+          if (apart) group = null;
         }
       }
     }
-    walk(article);
+    walk(article, "es");
     return groups;
   }
 
@@ -155,6 +184,7 @@
           group: group,
           start: bound[0],
           end: bound[1],
+          lang: group.lang,
           text: group.text.slice(bound[0], bound[1]).replace(/\s+/g, " "),
         });
       });
@@ -227,16 +257,25 @@
 
   // --- Speaking -----------------------------------------------------------------------
 
+  // The voice that reads a language in this reading, or null (the text is left out).
+  function voiceFor(language) {
+    if (!(language in voices)) voices[language] = pickVoice(language);
+    return voices[language];
+  }
+
   function speak(i) {
+    while (i < sentences.length && !voiceFor(sentences[i].lang)) i++;  // no voice: skip
     if (i >= sentences.length) {
       finish(texts.msgDone);
       return;
     }
     index = i;
-    var utterance = new window.SpeechSynthesisUtterance(sentences[i].text);
-    utterance.voice = voice;
-    utterance.lang = voice.lang;
-    utterance.rate = rate;
+    var sentence = sentences[i];
+    var reader = voiceFor(sentence.lang);
+    var utterance = new window.SpeechSynthesisUtterance(sentence.text);
+    utterance.voice = reader;
+    utterance.lang = reader.lang;
+    utterance.rate = sentence.lang === "es" ? rate : rate * FOREIGN_RATE;
     utterance.onend = function () {
       if (current !== utterance) return;
       current = null;
@@ -248,7 +287,7 @@
       if (state === "reading") finish(texts.msgError);
     };
     current = utterance;
-    highlight(sentences[i]);
+    highlight(sentence);
     if (synth.paused) synth.resume();  // Chrome stays paused after cancel() while paused
     synth.speak(utterance);
   }
@@ -259,6 +298,7 @@
   }
 
   function start() {
+    voices = { es: voice, en: english };
     sentences = collectSentences();
     if (!sentences.length) return;
     silence();
@@ -319,9 +359,40 @@
     if (message !== undefined) ui.status.textContent = message || "";
   }
 
+  // --- «Escuchar en inglés» -------------------------------------------------------------
+
+  var phraseButtons = Array.prototype.slice.call(
+    article.querySelectorAll("[data-frase-escuchar]"));
+
+  function sayPhrase(button) {
+    var block = button.closest("[data-frase]");
+    var source = block && block.querySelector("[data-frase-texto]");
+    var text = source ? source.textContent.replace(/\s+/g, " ").trim() : "";
+    if (!english || !text) return;
+    if (state !== "idle") finish("");  // the lesson's reading stops
+    silence();  // and so does a phrase still being said
+    var utterance = new window.SpeechSynthesisUtterance(text);
+    utterance.voice = english;
+    utterance.lang = english.lang;
+    utterance.rate = PHRASE_RATE;
+    if (synth.paused) synth.resume();
+    synth.speak(utterance);
+  }
+
+  phraseButtons.forEach(function (button) {
+    button.addEventListener("click", function () {
+      sayPhrase(button);
+    });
+  });
+
   function show() {
-    var found = pickVoice();
+    var found = pickVoice("es");
     if (found) voice = found;
+    found = pickVoice("en");
+    if (found) english = found;
+    phraseButtons.forEach(function (button) {
+      button.hidden = !english;
+    });
     if (!voice || ui) return;
     root.appendChild(template.content.cloneNode(true));
     ui = {

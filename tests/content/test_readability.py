@@ -388,6 +388,14 @@ class TestStreamText:
                     "answers": "<p>Son 20.</p>",
                 },
             },
+            {
+                "type": "phrase",
+                "value": {
+                    "text": "Where is the restroom?",
+                    "meaning": "¿Dónde está el baño?",
+                    "sounds_like": "Juér is de réstrum",
+                },
+            },
         ]
         assert {block["type"] for block in body} == set(LessonStreamBlock().child_blocks)
         assert stream_paragraphs(LessonStreamBlock(), body) == [
@@ -412,6 +420,7 @@ class TestStreamText:
             "Practique en casa",
             "Calcule 1/4 de 80.",
             "Son 20.",
+            "¿Dónde está el baño?",  # not the English, nor how it sounds
         ]
 
     def test_question_prompts_options_and_explanations_are_read(self):
