@@ -87,7 +87,12 @@ def english_phrases(markup: str) -> set[str]:
     tree = lxml_html.fromstring(markup)
     # Not seen: scripts and styles. Not text: the side panel's counter, which its script
     # fills with a number (Wagtail renders "None" in it, hidden, until then).
-    for element in tree.xpath("//script|//style|//noscript|//*[@data-side-panel-toggle-counter]"):
+    # Not the admin's words: the notes for reviewers, which cite sources by their own
+    # titles, English ones too ("IRS, Topic no. 751, Social Security…").
+    for element in tree.xpath(
+        "//script|//style|//noscript|//*[@data-side-panel-toggle-counter]"
+        "|//textarea[@name='review_notes']"
+    ):
         element.drop_tree()
     texts = list(tree.xpath("//text()"))
     for attribute in SPOKEN_ATTRIBUTES:
