@@ -38,6 +38,7 @@ from content.library.media import (
     export_media,
     image_for_file,
 )
+from content.media import offline_bytes
 from content.numbers import parse_number
 from content.readability import Readability, analyze_stream
 from content.text import normalize_text
@@ -69,6 +70,7 @@ __all__ = [
     "list_course_folders",
     "list_diagnostic_files",
     "normalize_text",
+    "offline_bytes",
     "parse_number",
     "read_course_folder",
     "read_diagnostic_file",

@@ -567,6 +567,14 @@ class BaseQuestionBlock(blocks.StructBlock):
         """A right answer, as the quiz form sends it (for tests and the preview)."""
         raise NotImplementedError(f"{type(self).__name__}.example_answer")
 
+    def phone_key(self, value: Any) -> dict[str, Any]:
+        """What a phone needs to grade this question offline, for practice quizzes only
+        (``static/js/progress.js``): ``{"match": "set", "right": [form values]}``,
+        ``{"match": "number", "answer", "tolerance"}`` or ``{"match": "text", "accepted":
+        [normalized answers]}``. The phone's grade is provisional: the server grades the
+        answers again when they arrive, and its result is the one that counts."""
+        return {"match": "set", "right": self.example_answer(value)}
+
     @staticmethod
     def answered(given: list[str]) -> list[str]:
         """The values of ``given`` that say something (not empty, not only spaces)."""
@@ -844,6 +852,13 @@ class NumericBlock(BaseQuestionBlock):
     def example_answer(self, value: Any) -> list[str]:
         return [str(value["answer"])]
 
+    def phone_key(self, value: Any) -> dict[str, Any]:
+        return {
+            "match": "number",
+            "answer": str(value["answer"]),
+            "tolerance": str(value["tolerance"] or 0),
+        }
+
     @staticmethod
     def as_fraction(number: object) -> Fraction | None:
         """An author's float (answer or tolerance) as the decimal they typed: 0.1 is 1/10."""
@@ -895,6 +910,12 @@ class ShortAnswerBlock(BaseQuestionBlock):
 
     def example_answer(self, value: Any) -> list[str]:
         return [value["accepted_answers"][0]]
+
+    def phone_key(self, value: Any) -> dict[str, Any]:
+        return {
+            "match": "text",
+            "accepted": sorted({normalize_text(a) for a in value["accepted_answers"]}),
+        }
 
     class Meta:
         icon = "edit"

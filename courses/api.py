@@ -18,6 +18,7 @@ from wagtail.models import (
     GroupApprovalTask,
     GroupPagePermission,
     Page,
+    Revision,
     Site,
     Task,
     TaskState,
@@ -60,6 +61,7 @@ from courses.models import (
 from courses.models.routing import serve as serve_page
 from courses.selectors import (
     CourseSteps,
+    OfflinePage,
     Step,
     catalog_courses,
     catalog_filters,
@@ -68,6 +70,7 @@ from courses.selectors import (
     course_steps,
     flat_steps,
     lesson_navigation,
+    offline_pages,
     step_courses,
 )
 
@@ -81,6 +84,7 @@ __all__ = [
     "CourseSteps",
     "CredentialProgress",
     "ImportReport",
+    "OfflinePage",
     "ReviewWarning",
     "Step",
     "assessment_warnings",
@@ -105,7 +109,9 @@ __all__ = [
     "lesson_navigation",
     "load_curriculum",
     "modules_by_key",
+    "offline_pages",
     "outcome_groups",
+    "page_revision",
     "page_urls",
     "review_assessment",
     "serve_page",
@@ -246,3 +252,8 @@ def page_urls(
     if not ids:
         return {}
     return {page.pk: page.get_url(request) for page in Page.objects.live().filter(pk__in=ids)}
+
+
+def page_revision(*, page_id: int, revision_id: int) -> Revision | None:
+    """Revision ``revision_id`` if it is one of page ``page_id``'s, else None. One query."""
+    return Revision.objects.filter(pk=revision_id, object_id=str(page_id)).first()

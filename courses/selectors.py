@@ -3,9 +3,10 @@ the number of courses or lessons."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Required, TypedDict, TypeVar
+from typing import Any, Required, TypedDict, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Prefetch, Q
@@ -13,6 +14,7 @@ from django.http import QueryDict
 from wagtail.images import get_image_model
 from wagtail.models import Page
 
+from content import api as content_api
 from content.api import normalize_text
 from courses.models import (
     AssessmentPage,
@@ -339,3 +341,172 @@ def course_of_page(*, page: Page, remember: bool = False) -> CoursePage | None:
     if remember:
         page._aula_course = course
     return course
+
+
+# --- Studying offline: what a phone saves of a course -------------------------------------
+
+# The page around a lesson (header, navigation, progress panel, scripts' texts): measured
+# on the shipped lessons, the HTML of a lesson is its stored content plus about this much.
+OFFLINE_LAYOUT_BYTES = 9_000
+# Pictures are saved in the size a phone shows them (360 px wide, WebP, see
+# templates/content/blocks/image.html): a photo is estimated at its original's bytes
+# scaled by area, a drawing (SVG) at its own size.
+OFFLINE_IMAGE_WIDTH = 360
+
+
+@dataclass(frozen=True)
+class OfflinePage:
+    page_id: int
+    kind: str  # "course", "lesson" or "practice"
+    title: str
+    url: str
+    revision: int | None
+    bytes: int
+
+
+def _media_ids(raw: object) -> tuple[list[int], list[int], list[int]]:
+    """The documents the video and audio blocks of ``raw`` (StreamField data) play:
+    (videos, audios, other files: captions and an author's own light video). A video with
+    its author's light version is saved as that version only."""
+    videos: list[int] = []
+    audios: list[int] = []
+    files: list[int] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            kind, value = node.get("type"), node.get("value")
+            if kind == "video" and isinstance(value, dict):
+                light = value.get("low_data_video")
+                if isinstance(light, int):
+                    files.append(light)
+                elif isinstance(value.get("video"), int):
+                    videos.append(value["video"])
+                if isinstance(value.get("captions"), int):
+                    files.append(value["captions"])
+            elif (
+                kind == "audio" and isinstance(value, dict) and isinstance(value.get("audio"), int)
+            ):
+                audios.append(value["audio"])
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(raw)
+    return videos, audios, files
+
+
+def _image_ids(raw: object) -> Iterable[int]:
+    """The ids of the images an image block of ``raw`` (StreamField data) shows."""
+    if isinstance(raw, dict):
+        if raw.get("type") == "image" and isinstance(raw.get("value"), dict):
+            image = raw["value"].get("image")
+            if isinstance(image, int):
+                yield image
+        for value in raw.values():
+            yield from _image_ids(value)
+    elif isinstance(raw, list):
+        for item in raw:
+            yield from _image_ids(item)
+
+
+def offline_pages(*, course_id: int) -> list[OfflinePage]:
+    """The pages a phone saves of a live course, in study order: the course page, its
+    lessons and its practice quizzes (a final needs the connection), each with its
+    published revision and the bytes it will take. Five queries (seven with video or
+    audio), whatever the number of pages, pictures or recordings."""
+    course = (
+        CoursePage.objects.live()
+        .filter(pk=course_id)
+        .values("pk", "path", "title", "live_revision_id", "description")
+        .first()
+    )
+    if course is None:
+        return []
+    scope = Q(path__startswith=course["path"])
+    rows = [
+        (r["path"], "lesson", r)
+        for r in LessonPage.objects.live()
+        .filter(scope)
+        .values("pk", "path", "title", "live_revision_id", "body")
+    ] + [
+        (r["path"], "practice", r)
+        for r in AssessmentPage.objects.live()
+        .filter(scope, kind="practice")
+        .values("pk", "path", "title", "live_revision_id", "intro", "questions")
+    ]
+    rows.sort(key=lambda row: row[0])
+    images: dict[int, list[int]] = {}
+    for _path, _kind, row in rows:
+        for name in ("body", "questions"):
+            if name in row:
+                row[name] = list(getattr(row[name], "raw_data", row[name]) or [])
+        images[row["pk"]] = list(_image_ids(row.get("body") or []))
+    wanted = {pk for ids in images.values() for pk in ids}
+    image_bytes = {
+        image["pk"]: _offline_image_bytes(image)
+        for image in get_image_model()
+        .objects.filter(pk__in=wanted)
+        .values("pk", "file", "file_size", "width")
+    }
+
+    urls = {
+        page.pk: page.get_url()
+        for page in Page.objects.filter(pk__in=[course["pk"], *(r["pk"] for _p, _k, r in rows)])
+    }
+
+    def size(*texts: object) -> int:
+        return OFFLINE_LAYOUT_BYTES + sum(
+            len(json.dumps(text, ensure_ascii=False, default=str).encode())
+            for text in texts
+            if text
+        )
+
+    media = {row["pk"]: _media_ids(row.get("body") or []) for _path, _kind, row in rows}
+    media_sizes = content_api.offline_bytes(
+        videos={pk for ids in media.values() for pk in ids[0]},
+        audios={pk for ids in media.values() for pk in ids[1]},
+        files={pk for ids in media.values() for pk in ids[2]},
+    )
+
+    def media_bytes(page_id: int) -> int:
+        videos, audios, files = media[page_id]
+        return (
+            sum(media_sizes.get(("video", pk), 0) for pk in videos)
+            + sum(media_sizes.get(("audio", pk), 0) for pk in audios)
+            + sum(media_sizes.get(("file", pk), 0) for pk in files)
+        )
+
+    pages = [
+        OfflinePage(
+            course["pk"],
+            "course",
+            course["title"],
+            urls[course["pk"]] or "",
+            course["live_revision_id"],
+            size(course["description"]),
+        )
+    ]
+    for _path, kind, row in rows:
+        pages.append(
+            OfflinePage(
+                row["pk"],
+                kind,
+                row["title"],
+                urls[row["pk"]] or "",
+                row["live_revision_id"],
+                size(row.get("body"), row.get("intro"), row.get("questions"))
+                + sum(image_bytes.get(pk, 0) for pk in images[row["pk"]])
+                + media_bytes(row["pk"]),
+            )
+        )
+    return pages
+
+
+def _offline_image_bytes(image: dict[str, Any]) -> int:
+    size = image["file_size"] or 0
+    if str(image["file"]).lower().endswith(".svg") or not image["width"]:
+        return size
+    scale = min(1.0, OFFLINE_IMAGE_WIDTH / image["width"]) ** 2
+    return int(size * scale)

@@ -10,6 +10,7 @@ from courses import api as courses_api
 from lms import views as lms_views
 from lms.accounts import views as accounts_views
 from lms.media import serve_media
+from lms.progress import offline as offline_views
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -36,6 +37,11 @@ urlpatterns = [
     ),
     path("documentos/", include(wagtaildocs_urls)),
     path("idioma/", set_language, name="set_language"),
+    # The installable web app: its manifest, its service worker (at the root, so it
+    # controls every page) and the page shown offline for what is not saved.
+    path("manifest.webmanifest", offline_views.web_manifest, name="web-manifest"),
+    path("sw.js", offline_views.service_worker, name="service-worker"),
+    path("sin-conexion/", offline_views.offline_page, name="offline-page"),
     path("cuenta/", include("lms.accounts.urls")),
     path("mis-cursos/", include("lms.progress.urls")),
     path("mis-cursos/", include("lms.enrollment.urls")),

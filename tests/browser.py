@@ -65,6 +65,9 @@ def launched() -> Iterator[object]:
                     "--disable-background-networking",
                     "--disable-component-update",
                     "--no-first-run",
+                    # The phone's site is http://testserver: a secure context as a real
+                    # site on HTTPS is, so service workers and Cache Storage work.
+                    "--unsafely-treat-insecure-origin-as-secure=http://testserver",
                 ],
             )
             yield browser
@@ -128,6 +131,9 @@ def open_phone(browser, client, **context_options) -> Iterator[object]:
     """A page of a new browser context whose requests Django's test client answers (the
     ``phone`` fixture); ``context_options`` go to Playwright's ``new_context`` (e.g.
     ``java_script_enabled=False``)."""
+    # No service worker unless the test asks for one (``service_workers="allow"``, the
+    # offline tests): the others test the pages as the network serves them.
+    context_options.setdefault("service_workers", "block")
     context = browser.new_context(
         viewport={"width": 360, "height": 740}, locale="es-MX", **context_options
     )
@@ -191,7 +197,8 @@ def open_phone(browser, client, **context_options) -> Iterator[object]:
                 headers[name.lower()] = response[name]
         route.fulfill(status=response.status_code, headers=headers, body=body)
 
-    page.route("**/*", answer)
+    # On the context, so the service worker's requests are answered too (Chromium).
+    context.route("**/*", answer)
     # Every Content-Security-Policy violation on any page is recorded for the test to see.
     page.add_init_script(
         "addEventListener('securitypolicyviolation', e => (window.cspViolations ||= [])"

@@ -27,7 +27,10 @@ pytestmark = requires_chromium
 
 SITE = "http://testserver"
 GRACE_SECONDS = 60  # the reading grace after the last activity (progress.js, studyTime)
-PENDING = "Guardado en este teléfono; se enviará cuando haya internet."
+PENDING = "1 avance por enviar: está guardado en este teléfono y se enviará cuando haya internet."
+PENDING_TIME = (
+    "Su tiempo de estudio está guardado en este teléfono y se enviará cuando haya internet."
+)
 
 
 def queue_of(phone, user) -> list[dict]:
@@ -49,8 +52,8 @@ def sent(phone, user) -> bool:
 
 
 def showing(phone) -> str:
-    """What the page's live region says."""
-    return phone.get_by_role("status").inner_text()
+    """What the offline client's live region says."""
+    return phone.locator("[data-queue-status]").inner_text()
 
 
 def open_with_clock(phone, path: str) -> None:
@@ -215,7 +218,7 @@ def test_a_page_whose_session_became_another_learners_keeps_its_queue(
     phone.clock.run_for(30_000)
     settle(phone, lambda: ("POST", EVENTS_API, 409) in phone.served)
     assert [item["verb"] for item in queue_of(phone, ana)] == ["progressed"]
-    settle(phone, lambda: showing(phone) == PENDING)
+    settle(phone, lambda: showing(phone) == PENDING_TIME)
     posts = len([s for s in phone.served if s[:2] == ("POST", EVENTS_API)])
     touch(phone)
     phone.clock.run_for(60_000)  # two more heartbeats, kept, and no more requests
@@ -278,7 +281,11 @@ def test_a_practice_quiz_answered_offline_is_sent_once_back_online(db, phone, cl
     phone.set_offline(True)
     phone.locator("form.quiz input[type=radio]").first.check()
     phone.get_by_role("button", name="Enviar mis respuestas").click()
-    assert phone.get_by_role("status").inner_text() == PENDING
+    assert re.fullmatch(
+        r"Calificado en este teléfono: \d+ de \d+ correctas\. Al volver el internet se "
+        r"envían sus respuestas y se confirma el resultado\.",
+        phone.get_by_role("status").inner_text(),
+    )
     [item] = queue_of(phone, enrolled)
     assert item["kind"] == "form" and item["url"].endswith(f"/evaluaciones/{quiz.pk}/enviar/")
     assert item["id"] == phone.locator("input[name=attempt_id]").input_value()
@@ -371,7 +378,7 @@ def test_retry_items_wait_without_blocking_newer_ones_and_failures_back_off(
         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", batches[0]["sent_at"]
     )
     assert [e["id"] for e in batches[0]["events"]] == ids[:100]  # oldest first, 100 at most
-    settle(phone, lambda: showing(phone) == PENDING)
+    settle(phone, lambda: showing(phone) == PENDING_TIME)
     phone.clock.run_for(11_000)  # backing off: no new try yet
     assert len(batches) == 1
     phone.clock.run_for(8_000)

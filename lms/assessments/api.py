@@ -57,6 +57,7 @@ __all__ = [
     "rebuild_tallies",
     "response_rows",
     "reveals_answers",
+    "revision_token",
     "right_texts",
     "shown_at_token",
     "shown_options",
@@ -303,6 +304,7 @@ def submit_attempt(
     attempt_id: uuid.UUID | None = None,
     shown: Sequence[str] | None = None,
     shown_at: str | None = None,
+    shown_revision: str | None = None,
 ) -> Attempt:
     """Grade ``answers`` (by question block id) against the published assessment: only
     the questions drawn for this learner's attempt (``drawn_questions``, recomputed here
@@ -327,10 +329,24 @@ def submit_attempt(
     implausible (never an error). Each answer is also recorded as item responses for the
     item analysis and counted in its tallies for the grupo the learner is in
     (``tallies``), in the same transaction.
+
+    ``shown_revision`` is the signed revision the quiz page showed (``revision_token``: the live
+    one when the page was rendered). A practice quiz is graded against it: the learner's
+    answers stay pinned to what they read, also when it was answered offline and the
+    author republished meanwhile. A missing or forged token, and finals and diagnostics,
+    are graded against the live revision.
     """
-    revision = assessment.live_revision
-    if revision is None or not assessment.live:
+    live = assessment.live_revision
+    if live is None or not assessment.live:
         raise AttemptError("not_live", _("Esta evaluación no está publicada."))
+    shown_id = _revision_shown(shown_revision, assessment_id=assessment.pk)
+    revision = live
+    if (
+        shown_id is not None
+        and shown_id != live.pk
+        and assessment.kind == courses_api.AssessmentKind.PRACTICE
+    ):
+        revision = courses_api.page_revision(page_id=assessment.pk, revision_id=shown_id) or live
     course = courses_api.course_of_page(page=assessment)
     if course is not None and not enrollment_api.is_enrolled(user=user, course_id=course.pk):
         raise AttemptError(
@@ -520,6 +536,29 @@ def _record_responses(attempt: Attempt) -> None:
         for row in rows
     )
     tallies.count_attempt(attempt, rows)
+
+
+_REVISION_SALT = "aula.assessments.revision"
+
+
+def revision_token(*, assessment_id: int, revision_id: int | None) -> str:
+    """What the quiz form carries as ``revision``: the published revision it shows,
+    signed, so a learner cannot pick another (a draft) to be graded against."""
+    if revision_id is None:
+        return ""
+    return Signer(salt=_REVISION_SALT).sign(f"{assessment_id}:{revision_id}")
+
+
+def _revision_shown(token: str | None, *, assessment_id: int) -> int | None:
+    if not token:
+        return None
+    try:
+        page, revision = Signer(salt=_REVISION_SALT).unsign(token).split(":")
+        if int(page) != assessment_id:
+            return None
+        return int(revision)
+    except (BadSignature, ValueError):
+        return None
 
 
 def shown_at_token(*, user_id: int | None, now: datetime | None = None) -> str:

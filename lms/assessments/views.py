@@ -37,6 +37,7 @@ def submit(request, page_id: int):
             attempt_id=posted_uuid(request, "attempt_id"),
             shown=request.POST.getlist("shown")[:200] or None,
             shown_at=request.POST.get("shown_at", "")[:200] or None,
+            shown_revision=request.POST.get("revision", "")[:200] or None,
         )
     except api.AttemptError as error:
         messages.error(request, error.message)

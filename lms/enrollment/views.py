@@ -39,7 +39,9 @@ def enroll(request, course_id: int):
     else:
         # Also when they already were (a repeated post): the same answer as the first time.
         _success_once(
-            request, _("Ya está inscrito en «%(course)s». ¡Bienvenido!") % {"course": course.title}
+            request,
+            _("Ya tiene inscripción en «%(course)s». Le damos la bienvenida.")
+            % {"course": course.title},
         )
     return redirect(course.url)
 

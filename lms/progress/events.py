@@ -177,7 +177,7 @@ def record_parsed(
         course_id, kind = pages[event.object_id]
         if course_id not in enrolled:
             result.status = "rejected"
-            result.errors.append(_error("not_enrolled", _("No está inscrito en este curso.")))
+            result.errors.append(_error("not_enrolled", _("No tiene inscripción en este curso.")))
             continue
         if client and kind == "assessment" and event.verb == Verb.COMPLETED:
             result.status = "rejected"

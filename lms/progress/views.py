@@ -51,7 +51,21 @@ def complete_lesson(request, page_id: int):
     if batch.completed_course_ids:
         messages.success(request, _("¡Felicidades! Concluyó el curso."))
         return redirect("progress:my_courses")
+    steps_of_course = courses_api.course_steps(course_ids=[course_id]).get(course_id)
+    title = next(
+        (
+            s.title
+            for s in (steps_of_course.steps if steps_of_course else [])
+            if s.page_id == page_id
+        ),
+        "",
+    )
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and not next_url.startswith("//"):
+        messages.success(
+            request,
+            _("Terminó la lección «%(title)s». Aquí sigue su próximo paso.") % {"title": title},
+        )
         return redirect(next_url)
+    messages.success(request, _("Terminó la lección «%(title)s».") % {"title": title})
     return redirect("progress:my_courses")

@@ -316,6 +316,10 @@ AULA_BULK_MAX_ROWS = env.int("AULA_BULK_MAX_ROWS", default=2000)
 
 # --- Wagtail --------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Aula"
+# New pages get addresses without accents ("que-es-una-fraccion", not "qué-es-una-fracción",
+# which phones show and share as "qu%C3%A9-es-una-fracci%C3%B3n"): the editor's slug and
+# the one made from the title when it is left empty are ASCII.
+WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILDOCS_EXTENSIONS = [
     "pdf",

@@ -129,10 +129,31 @@
     var now = Date.now();
     return queue.filter(function (item) { return !(item.hold > now); }).length;
   }
+  // "N avances por enviar": what the learner did (lessons marked as done, quizzes
+  // answered); study time alone is said in other words.
+  function pendingText(queue) {
+    var now = Date.now(), done = 0, time = 0;
+    queue.forEach(function (item) {
+      if (item.hold > now) return;
+      if (item.kind === "form" || item.verb === "completed") done += 1;
+      else time += 1;
+    });
+    if (done === 1) return cfg.msgPendingOne;
+    if (done > 1) return String(cfg.msgPendingMany || "").replace("__N__", done);
+    return time ? cfg.msgPendingTime : "";
+  }
+  var shownText = "";
   function refresh() {
-    var left = waiting(load());
+    var queue = load();
+    var left = waiting(queue);
     if (left && (failing || stopped || navigator.onLine === false)) {
-      if (shown !== "pending") say("pending", cfg.msgPending);
+      var text = pendingText(queue);
+      // A quiz graded on the phone keeps its result on screen: it says the answers go
+      // when the connection is back.
+      if (shown !== "graded" && (shown !== "pending" || shownText !== text)) {
+        say("pending", text);
+        shownText = text;
+      }
       sentToAnnounce = true;
     } else if (!left && sentToAnnounce && (shown === "pending" || shown === "")) {
       sentToAnnounce = false;
@@ -440,13 +461,80 @@
         return;
       }
       var field = form.elements.attempt_id;
+      var pairs = fields(form);
       add({kind: "form", id: field && UUID.test(field.value) ? field.value : uuid4(),
-           url: form.action, page: location.pathname, fields: fields(form),
+           url: form.action, page: location.pathname, fields: pairs,
            timestamp: new Date().toISOString()});
       failing = true;
       say("", "");
       refresh();
+      gradeOnPhone(form, pairs);
     });
+  }
+
+  // --- A practice quiz graded on the phone (provisional; the server grades again) --------
+  // Each question of a practice quiz carries its key (data-key, from the question type's
+  // phone_key); a final never does.
+  function normalized(text) {
+    return String(text || "").normalize("NFC").replace(/ñ/g, "\u0000").replace(/Ñ/g, "\u0001")
+      .normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/\u0000|\u0001/g, "ñ").replace(/\s+/g, " ").trim().toLowerCase();
+  }
+  // A number as a learner types it: "3/8", "1 y 3/4", "$1,250.50", "12,5", "45 %". The
+  // server's reader (content/numbers.py) is stricter; what this one cannot read counts
+  // as wrong here and is settled by the server.
+  function readNumber(text) {
+    var t = String(text || "").replace(/[\u00a0\u2009]/g, " ").replace(/[\u2212\u2013]/g, "-").trim();
+    t = t.replace(/^([+-]?)\s*(US\$|MX\$|\$|€)?\s*/, "$1").replace(/\s*[a-zA-Z%$€°º].*$/, "");
+    var m = t.match(/^([+-]?)(\d+)\s+(?:y\s+)?(\d+)\s*\/\s*(\d+)$/);
+    if (m) return (m[1] === "-" ? -1 : 1) * (+m[2] + m[3] / m[4]);
+    m = t.match(/^([+-]?\d+)\s*\/\s*(\d+)$/);
+    if (m) return +m[2] ? m[1] / m[2] : NaN;
+    m = t.match(/^[+-]?[\d.,]+$/);
+    if (!m) return NaN;
+    var last = Math.max(t.lastIndexOf(","), t.lastIndexOf("."));
+    if (last < 0) return +t;
+    var marks = t.replace(/[^.,]/g, "");
+    var single = marks.length === 1;
+    var after = t.length - last - 1;
+    var decimal = !(single && after === 3 && !/^[+-]?0[.,]/.test(t)) || /[.,].*[.,]/.test(t);
+    if (!single && marks.split("").every(function (c) { return c === marks[0]; })) decimal = false;
+    var whole = decimal ? t.slice(0, last) : t, frac = decimal ? t.slice(last + 1) : "";
+    return +(whole.replace(/[.,]/g, "") + (frac ? "." + frac : ""));
+  }
+  function isRight(key, given) {
+    if (key.match === "set") {
+      var right = key.right.slice().sort().join("\n");
+      return given.length > 0 && given.slice().sort().join("\n") === right;
+    }
+    if (!given.length) return false;
+    if (key.match === "number") {
+      var n = readNumber(given[0]);
+      return !isNaN(n) && Math.abs(n - Number(key.answer)) <= Number(key.tolerance) + 1e-9;
+    }
+    if (key.match === "text") return key.accepted.indexOf(normalized(given[0])) >= 0;
+    return false;
+  }
+  function gradeOnPhone(form, pairs) {
+    var questions = form.querySelectorAll("fieldset[data-key]");
+    if (!questions.length || !cfg.msgPhoneGrade) return;
+    var right = 0;
+    for (var i = 0; i < questions.length; i++) {
+      var q = questions[i], key;
+      try { key = JSON.parse(q.getAttribute("data-key")); } catch (e) { return; }
+      var name = q.getAttribute("data-name");
+      var given = pairs.filter(function (p) { return p[0] === name && String(p[1]).trim() !== ""; })
+        .map(function (p) { return p[1]; });
+      var ok = isRight(key, given);
+      if (ok) right += 1;
+      var mark = q.querySelector("[data-phone-mark]") || document.createElement("p");
+      mark.setAttribute("data-phone-mark", "");
+      mark.className = "phone-mark " + (ok ? "is-right" : "is-wrong");
+      mark.textContent = ok ? cfg.msgRight : cfg.msgWrong;
+      if (!mark.parentNode) q.appendChild(mark);
+    }
+    say("graded", cfg.msgPhoneGrade.replace("__RIGHT__", String(right))
+      .replace("__TOTAL__", String(questions.length)));
   }
 
   // --- Log-out never drops unsent work without saying so --------------------------------

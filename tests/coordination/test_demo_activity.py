@@ -13,7 +13,7 @@ def test_demo_activity_fills_the_demo_dashboard(db, settings, client):
     assert User.objects.filter(username__startswith="demo-").count() == 10
     client.force_login(User.objects.get(username="coordinadora"))
     home = client.get("/coordinacion/")
-    assert home.context["total"].enrolled == 10
+    assert home.context["total"].enrolled == 11  # the ten, and «educanda»
     assert home.context["total"].completed == 2
     assert home.context["at_risk"] >= 3
     assert any(week.learners for week in home.context["weeks"])
@@ -48,3 +48,19 @@ def test_demo_activity_needs_development_and_the_demo_sede(db, settings):
     settings.DEBUG = True
     with pytest.raises(CommandError):
         call_command("demo_activity")
+
+
+def test_the_demo_learner_finds_a_course_under_way(db, settings, client):
+    from lms.progress.models import LearningEvent
+
+    settings.DEBUG = True
+    call_command("demo_accounts")
+    call_command("demo_sede")
+    call_command("demo_activity")
+    call_command("demo_activity")  # once: not enrolled again, no lesson done twice
+    educanda = User.objects.get(username="educanda")
+    assert LearningEvent.objects.filter(user=educanda, verb="completed").count() == 2
+    client.force_login(educanda)
+    html = client.get("/mis-cursos/").content.decode()
+    assert "Fracciones y porcentajes" in html
+    assert "Continuar: " in html

@@ -63,7 +63,7 @@ class TestEnrollViews:
         assert f'action="/mis-cursos/inscribir/{course.pk}/"' in html
         api.enroll(user=educando, course=course)
         html = client.get(course.url).content.decode()
-        assert "Está inscrito en este curso" in html
+        assert "Tiene inscripción en este curso" in html
 
     def test_course_page_invites_anonymous_to_sign_up(self, client, course):
         html = client.get(course.url).content.decode()

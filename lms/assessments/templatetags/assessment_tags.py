@@ -1,3 +1,4 @@
+import json
 import uuid
 
 from django import template
@@ -32,6 +33,9 @@ def assessment_state(context, page):
         "attempt_id": uuid.uuid4(),
         # When the form was shown, signed for this learner: the attempt records the time.
         "shown_at": api.shown_at_token(user_id=user.pk) if learner else "",
+        # The published revision the form shows, signed: a practice quiz answered on this
+        # page (offline too) is graded against it.
+        "revision": api.revision_token(assessment_id=page.pk, revision_id=page.live_revision_id),
     }
 
 
@@ -76,3 +80,13 @@ def final_gate(context, page):
     pending = api.pending_lessons(user_id=user.pk, assessment=page, course=course)
     urls = courses_api.page_urls(page_ids=[s.page_id for s in pending], request=request)
     return [{"title": s.title, "url": urls.get(s.page_id)} for s in pending]
+
+
+@register.simple_tag
+def phone_key(page, block) -> str:
+    """For a practice quiz, the JSON a phone grades this question with when the answers are
+    sent offline (``BaseQuestionBlock.phone_key``); empty for anything else: a final, or a
+    diagnostic, never carries its key."""
+    if page.kind != "practice":
+        return ""
+    return json.dumps(block.block.phone_key(block.value), ensure_ascii=False)

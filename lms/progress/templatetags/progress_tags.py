@@ -2,7 +2,7 @@ import uuid
 
 from django import template
 
-from lms.progress import api
+from lms.progress import api, selectors
 
 register = template.Library()
 
@@ -27,6 +27,16 @@ def lesson_progress_panel(context, page, next_step=None):
         # the form posted twice, or also sent by the offline queue, is one event.
         "event_id": uuid.uuid4(),
     }
+
+
+@register.simple_tag(takes_context=True)
+def course_resume(context, course):
+    """For a learner enrolled in ``course``: where «Empezar» (or «Continuar») goes
+    (``lms.progress.selectors.ResumePoint``); None for anyone else."""
+    user = context["request"].user
+    if not user.is_authenticated:
+        return None
+    return selectors.resume_in_course(user=user, course_id=course.pk)
 
 
 @register.simple_tag(takes_context=True)

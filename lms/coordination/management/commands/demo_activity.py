@@ -79,3 +79,21 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Educandos de ejemplo en la sede de demostración: %(n)d nuevos.") % {"n": made}
         )
+        self._educanda_studies(courses, structure)
+
+    def _educanda_studies(self, courses, structure) -> None:
+        """The demo learner «educanda» finds a course under way: enrolled in the first
+        course of the library with its first two lessons done (once; her own study after
+        that is hers)."""
+        educanda = accounts_api.get_user_by_username(username="educanda")
+        if educanda is None or not courses or enrollment_api.enrollments_for(user=educanda):
+            return
+        course = next((c for c in courses if c.slug == "fracciones-y-porcentajes"), courses[0])
+        enrollment_api.enroll(user=educanda, course=course)
+        lessons = [s for s in structure[course.pk].steps if s.kind == "lesson" and s.required]
+        for step in lessons[:2]:
+            progress_api.record_server_event(user=educanda, verb="completed", page_id=step.page_id)
+        self.stdout.write(
+            _("«educanda» está inscrita en «%(course)s» con %(n)d lecciones terminadas.")
+            % {"course": course.title, "n": len(lessons[:2])}
+        )
