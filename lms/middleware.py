@@ -6,6 +6,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 from lms import csp
+from lms.progress import api as progress_api
 
 
 class SpanishFirstLocaleMiddleware:
@@ -71,3 +72,24 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not report_only and parts.config is None and request.path_info.startswith(admin_prefix):
             parts.config = default_config(settings.AULA_ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"])
         return parts
+
+
+class OfflineLearnerMiddleware:
+    """``X-Aula-Learner`` on every page: whose saved copies the phone's service worker may
+    serve offline (``templates/offline/sw.js``): the signed-in person's queue key
+    ("u12"), or nothing for someone signed out. The worker reads it on every page it
+    fetches, so signing out, another person signing in, or a session that expired all
+    change what it serves, with no script on the page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            user = getattr(request, "user", None)
+            authenticated = user is not None and user.is_authenticated
+            response["X-Aula-Learner"] = (
+                progress_api.queue_key(user_id=user.pk) if authenticated else ""
+            )
+        return response

@@ -192,7 +192,13 @@ def open_phone(browser, client, **context_options) -> Iterator[object]:
         body = b"".join(response.streaming_content) if response.streaming else response.content
         headers = {"content-type": response.get("Content-Type", "text/html")}
         # The page's security policy is enforced by the browser, as in production.
-        for name in ("Content-Security-Policy", "Permissions-Policy", "Retry-After"):
+        # X-Aula-Learner: whose saved copies the service worker may serve offline.
+        for name in (
+            "Content-Security-Policy",
+            "Permissions-Policy",
+            "Retry-After",
+            "X-Aula-Learner",
+        ):
             if name in response:
                 headers[name.lower()] = response[name]
         route.fulfill(status=response.status_code, headers=headers, body=body)

@@ -290,3 +290,17 @@ def test_a_full_phone_is_told_why_and_keeps_nothing_half_saved(
     names = phone.evaluate("caches.keys()")
     assert not [name for name in names if name.startswith(f"aula-u{enrolled.pk}-")]
     assert phone.get_by_role("button", name=SAVE).is_visible()
+
+
+def test_signing_out_hides_the_saved_copies(db, sw_phone, client, enrolled, course):
+    """Signed out (the pages then carry no script), the worker serves nobody's copies."""
+    phone = sw_phone
+    client.force_login(enrolled)
+    save_course(phone, course)
+    client.logout()
+    phone.goto(SITE + "/cursos/")
+    assert phone.evaluate("document.scripts.length") == 0
+    settle(phone, lambda: worker_knows(phone) == "")
+    phone.set_offline(True)
+    phone.goto(SITE + course.url)
+    assert phone.locator("h1").inner_text() == "Sin conexión"

@@ -241,6 +241,10 @@ PUBLIC: dict[str, Public] = {
     "accounts:logout": Public(_fixed("/cuenta/salir/"), form={"next": NEXT}, reshows=False),
     "accounts:password_reset": Public(_fixed("/cuenta/recuperar/"), form={"email": EMAIL}),
     "accounts:password_reset_done": Public(_fixed("/cuenta/recuperar/enviado/")),
+    # The installable web app: no form, nothing personal, the same for everybody.
+    "web-manifest": Public(_fixed("/manifest.webmanifest")),
+    "service-worker": Public(_fixed("/sw.js")),
+    "offline-page": Public(_fixed("/sin-conexion/")),
     "accounts:password_reset_confirm": Public(
         lambda world: reverse("accounts:password_reset_confirm", args=["MQ", "bogus-token"]),
         form={"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},

@@ -7,8 +7,9 @@
    - "aula-u<learner>-c<course>": one saved course of one learner ("Guardar para estudiar
      sin conexión"), filled and emptied by offline.js; a phone shared by two learners keeps
      two caches, and each learner is only ever served their own.
-   - "aula-state": which learner signed in last on this phone (the pages tell the worker,
-     offline.js; "" after signing out), so offline the worker knows whose copies to serve.
+   - "aula-state": which learner signed in last on this phone ("" after signing out), from
+     the X-Aula-Learner header of every page it fetches (and offline.js's message, for
+     the page that installed it), so offline the worker knows whose copies to serve.
 
    Pages: network first. Online, a saved page that comes back fresh replaces its saved copy
    (the learner sees the latest published revision). Offline, the saved copy of the learner
@@ -130,9 +131,20 @@ function anyRendition(names, url) {
   return next();
 }
 
+// Every page says who is signed in (X-Aula-Learner, lms.middleware): signing out, or
+// another person signing in, changes whose copies are served offline at once.
+function remember(response) {
+  var who = response.type === "basic" ? response.headers.get("X-Aula-Learner") : null;
+  if (who === null || (who && !/^u\d+$/.test(who))) return Promise.resolve();
+  return caches.open(STATE).then(function (cache) {
+    return cache.put(LEARNER_KEY, new Response(who));
+  });
+}
+
 function page(event) {
   var request = event.request;
   return fetch(request).then(function (response) {
+    event.waitUntil(remember(response));
     // A fresh copy of a saved page replaces the saved one (same learner only).
     if (response.ok && !response.redirected) {
       var copy = response.clone();

@@ -51,17 +51,24 @@ class TestInstallable:
         assert client.head("/sw.js").status_code == 200
         assert client.post("/sw.js").status_code == 405
 
-    def test_every_page_links_the_manifest_and_loads_the_offline_script(self, db, client):
+    def test_pages_link_the_manifest_and_only_learners_get_the_script(self, db, client, educando):
         html = client.get("/cursos/").content.decode()
         assert '<link rel="manifest" href="/manifest.webmanifest">' in html
-        assert '<meta name="aula-sw" content="/sw.js">' in html
-        assert '<meta name="aula-learner" content="">' in html
-        assert "/static/js/offline.js" in html
-
-    def test_a_signed_in_learner_is_named_for_the_worker_by_queue_key(self, client, educando):
+        assert "<script" not in html  # signed out: no script at all
         client.force_login(educando)
         html = client.get("/cursos/").content.decode()
+        assert '<meta name="aula-sw" content="/sw.js">' in html
         assert f'<meta name="aula-learner" content="u{educando.pk}">' in html
+        assert "/static/js/offline.js" in html
+
+    def test_every_page_tells_the_worker_who_is_signed_in(self, db, client, educando):
+        assert client.get("/cursos/")["X-Aula-Learner"] == ""
+        client.force_login(educando)
+        assert client.get("/cursos/")["X-Aula-Learner"] == f"u{educando.pk}"
+        assert client.get("/mis-cursos/")["X-Aula-Learner"] == f"u{educando.pk}"
+        assert "X-Aula-Learner" not in client.get("/manifest.webmanifest")
+        client.logout()
+        assert client.get("/cuenta/entrar/")["X-Aula-Learner"] == ""
 
     def test_the_offline_page_is_the_same_for_everybody(self, client, enrolled):
         anonymous = client.get("/sin-conexion/").content.decode()
