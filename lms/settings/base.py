@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Only for its translations: Wagtail's admin uses humanize's naturaltime ("ahora",
+    # "hace 2 minutos") without the app, which left "now" in English.
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     # Widget templates are looked up like every other template (FORM_RENDERER below), so
@@ -96,6 +99,8 @@ MIDDLEWARE = [
     "lms.accounts.middleware.SecondFactorMiddleware",
     # Anything answered to a signed-in person may carry personal data: never cached.
     "lms.middleware.PrivateResponsesMiddleware",
+    # Tells the phone's service worker who is signed in (studying offline).
+    "lms.middleware.OfflineLearnerMiddleware",
     "lms.middleware.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
