@@ -394,12 +394,16 @@ def test_shipped_drawings_are_light_scalable_and_readable_on_a_phone(path):
 
 
 def test_every_shipped_drawing_is_used_with_a_real_alt_text(db):
-    """Each drawing is in a lesson, and its alt text says what it teaches."""
+    """Each drawing is in a lesson, or is a course's cover, and its alt text says what it
+    teaches (a cover's: what it shows)."""
     used: dict[str, str] = {}
     for lesson in LessonPage.objects.all():
         for child in lesson.body:
             if child.block_type == "image" and child.value["image"].is_svg():
                 used[child.value["image"].title] = child.value["alt"]
+    for course in CoursePage.objects.select_related("cover_image"):
+        if course.cover_image and course.cover_image.is_svg():
+            used[course.cover_image.title] = course.cover_image.description
     for path in SHIPPED_SVGS:
         title = f"{path.parent.parent.name}/media/{path.name}"
         assert title in used, f"{title} is in no lesson"

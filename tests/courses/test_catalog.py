@@ -22,9 +22,23 @@ def test_catalog_lists_every_live_course(client, db):
     [
         # Nuestros documentos asserts no level: the curriculum data leaves it open.
         ({"nivel": "avanzado"}, {"fracciones-y-porcentajes"}),
-        ({"nivel": "intermedio"}, {"finanzas-personales", "salud-y-prevencion"}),
+        (
+            {"nivel": "intermedio"},
+            {
+                "finanzas-personales",
+                "salud-y-prevencion",
+                "los-numeros",
+                "cuentas-utiles",
+                "figuras-y-medidas",
+                "vamos-a-conocernos",
+            },
+        ),
         # Finanzas personales claims no module, so no eje either.
-        ({"eje": "matematicas"}, {"fracciones-y-porcentajes"}),
+        (
+            {"eje": "matematicas"},
+            {"fracciones-y-porcentajes", "los-numeros", "cuentas-utiles", "figuras-y-medidas"},
+        ),
+        ({"modulo": "B2MCU"}, {"cuentas-utiles"}),
         ({"modulo": "B2CVM"}, {"salud-y-prevencion"}),
         # Its module is in the Cultura ciudadana eje (a working value of the data).
         ({"eje": "cultura-ciudadana"}, {"nuestros-documentos"}),

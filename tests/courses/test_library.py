@@ -42,9 +42,17 @@ class TestShippedLibrary:
 
     def test_the_required_topics_are_covered(self, db):
         modules = set(CoursePage.objects.live().values_list("module__key", flat=True))
-        assert {"B3MFP", "B2CVM", "nuestros-documentos"} <= modules
-        # Finanzas personales assumes the operations "Cuentas útiles" teaches: no claim.
-        assert not CoursePage.objects.filter(module__key="B2MCU").exists()
+        assert {"B3MFP", "B2CVM", "nuestros-documentos", "B2MNU", "B2MCU", "B2MFM"} <= modules
+        assert "B2CVC" in modules  # Vamos a conocernos
+        # Finanzas personales assumes the operations "Cuentas útiles" teaches: no claim;
+        # the course Cuentas útiles is the one that covers that module.
+        assert list(
+            CoursePage.objects.filter(module__key="B2MCU").values_list("slug", flat=True)
+        ) == ["cuentas-utiles"]
+        assert CoursePage.objects.get(slug="finanzas-personales").module is None
+        # The civic course and everyday English claim no module: the MEVyT has none for them.
+        for slug in ("derechos-y-participacion", "ingles-para-el-dia-a-dia"):
+            assert CoursePage.objects.get(slug=slug).module is None
 
     def test_round_trip_gives_back_identical_files(self, db, tmp_path):
         for slug in SHIPPED:

@@ -291,3 +291,51 @@ class TestReviewNotes:
         lesson = next((library / SLUG / "lessons").glob("*.yaml"))
         edit_yaml(lesson, lambda d: d.update(review_notes=["una", "lista"]))
         _rejected(library, lesson.name, "review_notes")
+
+
+# The six courses of issue 15, written to its quality bar from the start.
+NEW_COURSES = [
+    "los-numeros",
+    "cuentas-utiles",
+    "figuras-y-medidas",
+    "vamos-a-conocernos",
+    "derechos-y-participacion",
+    "ingles-para-el-dia-a-dia",
+]
+
+
+class TestTeachingOrder:
+    @pytest.mark.parametrize("slug", SHIPPED)
+    def test_a_worked_example_comes_before_practice(self, slug):
+        """Every lesson shows a worked example; where it has «Practique en casa», the
+        example comes first. The new courses have both in every lesson."""
+        for file in sorted((LIBRARY_ROOT / slug / "lessons").glob("*.yaml")):
+            types = [block["type"] for block in yaml.safe_load(file.read_text("utf-8"))["body"]]
+            assert "worked_example" in types, file.name
+            if "practice_at_home" in types:
+                assert types.index("worked_example") < types.index("practice_at_home"), file.name
+            elif slug in NEW_COURSES:
+                raise AssertionError(f"{slug}/{file.name} has no «Practique en casa»")
+
+    @pytest.mark.parametrize("slug", NEW_COURSES)
+    def test_each_new_course_is_complete(self, slug):
+        """At least 5 lessons in units, a practice quiz per unit (checked above for every
+        course), pictures, and a final whose pool varies attempts: at least twice the
+        questions an attempt draws, drawn by outcome, every outcome with 3 questions or
+        more."""
+        assert slug in SHIPPED
+        figures = course_figures(LIBRARY_ROOT / slug)
+        assert len(figures.lessons) >= 5
+        assert figures.pictures >= 3
+        assert figures.practice_quizzes >= 2
+        assert figures.final_pool >= 2 * figures.final_per_attempt
+        manifest = yaml.safe_load((LIBRARY_ROOT / slug / "course.yaml").read_text("utf-8"))
+        final = yaml.safe_load(
+            (LIBRARY_ROOT / slug / "assessments" / "examen-final.yaml").read_text("utf-8")
+        )
+        assert final["draw_by_outcome"] is True
+        per_outcome = [
+            sum(1 for q in final["questions"] if q["value"].get("outcome") == number)
+            for number in range(1, len(manifest["outcomes"]) + 1)
+        ]
+        assert min(per_outcome) >= 3, per_outcome
