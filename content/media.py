@@ -424,7 +424,11 @@ def offered_bytes(block_type: str, value) -> int:
 
 
 def stream_media_bytes(stream) -> int:
-    """The data a learner spends playing every video and audio of a lesson body."""
+    """The data a learner spends playing every video and audio of a lesson body. A body
+    without either is not even read (no picture or document is looked up)."""
+    raw = getattr(stream, "raw_data", None)
+    if raw is not None and not any(b.get("type") in ("video", "audio") for b in raw):
+        return 0
     return sum(offered_bytes(block.block_type, block.value) for block in stream)
 
 

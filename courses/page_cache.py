@@ -11,10 +11,13 @@ again from the database: nothing is ever flushed by hand.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from wagtail.models import Page, PageViewRestriction
 
 from courses.models import CoursePage
@@ -53,11 +56,88 @@ def _forget_keys(keys: list[str]) -> None:
         transaction.on_commit(lambda: cache.delete_many(keys))
 
 
+# --- A lesson's blocks, rendered once per published revision ------------------------------
+#
+# The body of a lesson is the same for every learner: its HTML is kept under the page's
+# published revision, the language, and a generation that changes whenever any page,
+# picture or document changes (a link to a page that moved, a picture whose file was
+# replaced): nothing is forgotten by hand, and a stale body is never served. Bodies with a
+# video or an audio are rendered each time: what they offer depends on the light versions
+# made since, and on who is looking (staff also get the original).
+
+BODY_KEY = "aula:body:{page}:{revision}:{language}:{generation}"
+GENERATION_KEY = "aula:body-generation"
+BODY_SECONDS = 24 * 3600
+_DYNAMIC_BLOCKS = frozenset({"video", "audio"})
+
+
+def _generation() -> str:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.add(GENERATION_KEY, generation, None)
+        generation = cache.get(GENERATION_KEY, generation)
+    return str(generation)
+
+
+def forget_rendered_bodies() -> None:
+    """Every rendered body is stale: a new generation (now, and when the transaction
+    commits, as for the outlines)."""
+
+    def bump() -> None:
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _cacheable(page: Any, context: Any) -> bool:
+    request = context.get("request")
+    if request is None or getattr(request, "is_preview", False):
+        return False
+    if not page.live or not page.live_revision_id:
+        return False
+    raw = getattr(page.body, "raw_data", None)
+    if raw is None:
+        return False
+    return not any(block.get("type") in _DYNAMIC_BLOCKS for block in raw)
+
+
+def rendered_body(*, page: Any, context: Any) -> SafeString:
+    """``page.body``'s blocks rendered in ``context`` (the lesson page's), from the cache
+    when the page shows its published revision."""
+
+    def render() -> SafeString:
+        flat = context.flatten()
+        return mark_safe(  # noqa: S308 (each block's own rendering, escaped by its templates)
+            "".join(str(block.render_as_block(flat)) for block in page.body)
+        )
+
+    if not _cacheable(page, context):
+        return render()
+    key = BODY_KEY.format(
+        page=page.pk,
+        revision=page.live_revision_id,
+        language=get_language(),
+        generation=_generation(),
+    )
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, str(html), BODY_SECONDS)
+    return mark_safe(html)  # noqa: S308 (rendered above, from the page's own blocks)
+
+
 def _page_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     if isinstance(instance, Page):
         forget_outlines_above(instance.path)
+        forget_rendered_bodies()
         if isinstance(instance, CoursePage):
             _forget_keys([FILTER_CHOICES_KEY])
+
+
+def _media_changed(sender: Any, **kwargs: Any) -> None:
+    forget_rendered_bodies()
 
 
 def _curriculum_changed(sender: Any, **kwargs: Any) -> None:
@@ -67,6 +147,7 @@ def _curriculum_changed(sender: Any, **kwargs: Any) -> None:
 def _page_moved(sender: Any, instance: Any, **kwargs: Any) -> None:
     before = kwargs.get("parent_page_before")
     forget_outlines_above(instance.path, getattr(before, "path", None))
+    forget_rendered_bodies()
 
 
 def _restriction_changed(sender: Any, **kwargs: Any) -> None:
@@ -96,6 +177,25 @@ def connect() -> None:
                 sender=model,
                 dispatch_uid=f"aula-filters-{model.__name__}-{name}",
             )
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+
+    image_model = get_image_model()
+    # A picture or document replaced or deleted, and a rendition deleted (Wagtail's image
+    # editor deletes them when the file changes): a body may show an address that is
+    # gone. A rendition made for the first time changes no address already in a body.
+    for model in (image_model, get_document_model()):
+        for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
+            signal.connect(
+                _media_changed,
+                sender=model,
+                dispatch_uid=f"aula-bodies-{model.__name__}-{name}",
+            )
+    post_delete.connect(
+        _media_changed,
+        sender=image_model.get_rendition_model(),
+        dispatch_uid="aula-bodies-rendition-deleted",
+    )
     for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
         signal.connect(
             _restriction_changed,

@@ -181,3 +181,88 @@ def test_a_site_with_a_restriction_somewhere_checks_it_on_every_page(client, rea
     )
     response = client.get(_lesson(1).url)
     assert 'name="password"' in response.content.decode()
+
+
+class TestLessonBody:
+    """A lesson's blocks are rendered once per published revision (``rendered_body``),
+    and what they show is never stale."""
+
+    def _publish_body(self, lesson, blocks) -> None:
+        lesson.body = lesson.body.stream_block.to_python(blocks)
+        lesson.save_revision().publish()
+
+    def test_the_second_view_renders_nothing(self, client, reader):
+        lesson = _lesson(1)
+        client.get(lesson.url)
+        assert any(key.startswith(":1:aula:body:") for key in cache._cache)  # locmem
+
+    def test_a_new_revision_is_seen_at_once(self, client, reader):
+        lesson = _lesson(1)
+        self._publish_body(lesson, [{"type": "paragraph", "value": "<p>Primera versión.</p>"}])
+        assert "Primera versión." in client.get(lesson.url).content.decode()
+        self._publish_body(lesson, [{"type": "paragraph", "value": "<p>Segunda versión.</p>"}])
+        html = client.get(lesson.url).content.decode()
+        assert "Segunda versión." in html and "Primera versión." not in html
+
+    def test_a_draft_leaves_the_published_body(self, client, reader):
+        lesson = _lesson(1)
+        self._publish_body(lesson, [{"type": "paragraph", "value": "<p>Publicada.</p>"}])
+        client.get(lesson.url)
+        lesson = LessonPage.objects.get(pk=lesson.pk)
+        lesson.body = lesson.body.stream_block.to_python(
+            [{"type": "paragraph", "value": "<p>Borrador.</p>"}]
+        )
+        lesson.save_revision()
+        html = client.get(lesson.url).content.decode()
+        assert "Publicada." in html and "Borrador." not in html
+
+    def test_a_link_to_a_page_that_moved_follows_it(self, client, reader, small_course):
+        lesson, target = _lesson(1), _lesson(3)
+        link = f'<p><a linktype="page" id="{target.pk}">la tercera</a></p>'
+        self._publish_body(lesson, [{"type": "paragraph", "value": link}])
+        assert f'href="{target.url}"' in client.get(lesson.url).content.decode()
+        target = LessonPage.objects.get(pk=target.pk)
+        target.slug = "tercera-renombrada"
+        target.save_revision().publish()
+        html = client.get(lesson.url).content.decode()
+        assert 'href="/cursos/curso-cache/tercera-renombrada/"' in html
+
+    def test_a_replaced_picture_shows_its_new_file(self, client, reader, small_course):
+        from io import BytesIO
+
+        from django.core.files.images import ImageFile
+        from PIL import Image as PILImage
+
+        from tests.content.test_responsive_images import make_image
+
+        image = make_image(title="foto-uno", size=(800, 400))
+        lesson = _lesson(1)
+        self._publish_body(
+            lesson,
+            [{"type": "image", "value": {"image": image.pk, "alt": "Una foto", "caption": ""}}],
+        )
+        assert "foto-uno" in client.get(lesson.url).content.decode()
+        buffer = BytesIO()
+        PILImage.new("RGB", (800, 400), (30, 30, 200)).save(buffer, "JPEG")
+        # As Wagtail's image editor does: the new file, then its old renditions deleted.
+        image.file = ImageFile(BytesIO(buffer.getvalue()), name="foto-dos.jpg")
+        image.save()
+        image.renditions.all().delete()
+        html = client.get(lesson.url).content.decode()
+        assert "foto-dos" in html and "foto-uno" not in html
+
+    def test_each_language_has_its_own(self, client, reader):
+        lesson = _lesson(1)
+        self._publish_body(
+            lesson,
+            [
+                {
+                    "type": "practice_at_home",
+                    "value": {"title": "", "problems": "<p>1 + 1</p>", "answers": "<p>2</p>"},
+                }
+            ],
+        )
+        assert "Ver las respuestas" in client.get(lesson.url).content.decode()
+        client.post("/idioma/", {"language": "en", "next": "/"})
+        html = client.get(lesson.url).content.decode()
+        assert "Ver las respuestas" not in html

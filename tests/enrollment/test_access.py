@@ -109,10 +109,9 @@ def test_lesson_page_query_count_is_pinned(client, enrolled, page, django_assert
     client.force_login(enrolled)
     client.get(page.url)
     # Session, user, site, the page (routed by its url_path in one lookup), the course,
-    # the enrollment, the learner's progress, and 2 for the lesson's picture (its image and
-    # its rendition, read once for every image of the page:
-    # tests/content/test_responsive_images.py). The course outline comes from the cache and
-    # Wagtail's privacy check makes no query while no page is private
+    # the enrollment and the learner's progress. The lesson's blocks (with their picture)
+    # come from the cache of its published revision, the course outline from the cache,
+    # and Wagtail's privacy check makes no query while no page is private
     # (tests/courses/test_page_cache.py).
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         client.get(page.url)
