@@ -78,8 +78,25 @@ def final_gate(context, page):
     if course is None:
         return []
     pending = api.pending_lessons(user_id=user.pk, assessment=page, course=course)
-    urls = courses_api.page_urls(page_ids=[s.page_id for s in pending], request=request)
-    return [{"title": s.title, "url": urls.get(s.page_id)} for s in pending]
+    if not pending:
+        return []
+    # Their addresses from the course's cached outline (no query); a lesson it leaves out
+    # (a private one) is looked up.
+    outline = {
+        step.pk: step for step in courses_api.flat_steps(courses_api.course_outline(course=course))
+    }
+    urls = courses_api.page_urls(
+        page_ids=[s.page_id for s in pending if s.page_id not in outline], request=request
+    )
+    return [
+        {
+            "title": s.title,
+            "url": outline[s.page_id].get_url(request)
+            if s.page_id in outline
+            else urls.get(s.page_id),
+        }
+        for s in pending
+    ]
 
 
 @register.simple_tag
