@@ -250,6 +250,19 @@ class CoursePage(CourseTreeMixin, Page):
         ),
     )
 
+    entry_check_questions = models.PositiveSmallIntegerField(
+        _("preguntas de la prueba de entrada"),
+        default=6,
+        validators=[MaxValueValidator(20)],
+        help_text=_(
+            "Antes de la primera lección, el educando puede contestar estas preguntas del "
+            "banco del examen final; no cuentan para nada y miden lo que aprende en el curso. "
+            "Nunca le vuelven a salir en el examen final. Se usan solo si el banco del examen "
+            "tiene preguntas de sobra (más que las que se eligen por intento). 0: sin prueba "
+            "de entrada."
+        ),
+    )
+
     content_panels = [
         CourseReviewPanel(),
         *Page.content_panels,
@@ -271,6 +284,7 @@ class CoursePage(CourseTreeMixin, Page):
             [
                 PageChooserPanel("final_assessment", "courses.AssessmentPage"),
                 FieldPanel("final_requires_lessons"),
+                FieldPanel("entry_check_questions"),
             ],
             heading=_("Regla para concluir"),
             help_text=_(

@@ -6,7 +6,6 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -17,12 +16,12 @@ from django.contrib.auth import get_user_model
 from django.core.signing import BadSignature, Signer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from courses import api as courses_api
-from lms.assessments import tallies
+from lms.assessments import entry_check, tallies
+from lms.assessments.draws import attempt_seed, draw_by_outcome, sample_unseen_first
 from lms.assessments.grading import given_texts, grade, question_type, right_texts
 from lms.assessments.item_analysis import Analysis, item_analysis
 from lms.assessments.models import Attempt, ItemResponse
@@ -41,12 +40,20 @@ __all__ = [
     "MAX_PLAUSIBLE_SECONDS",
     "Analysis",
     "AttemptError",
+    "EntryCheckError",
+    "EntryCheckState",
     "Placement",
     "attempt_graded",
     "attempt_questions",
     "attempts_for",
     "drawn_questions",
+    "entry_check_questions",
+    "entry_check_score",
+    "entry_check_size",
+    "entry_check_state",
+    "excluded_from_final",
     "export_personal_data",
+    "final_exclusions",
     "given_texts",
     "item_analysis",
     "option_order_seed",
@@ -58,14 +65,25 @@ __all__ = [
     "response_rows",
     "reveals_answers",
     "revision_token",
+    "right_count",
     "right_texts",
     "shown_at_token",
     "shown_options",
     "shuffle_around_pinned",
     "submit_attempt",
+    "submit_entry_check",
 ]
 
 T = TypeVar("T")
+EntryCheckError = entry_check.EntryCheckError
+EntryCheckState = entry_check.EntryCheckState
+entry_check_questions = entry_check.entry_check_questions
+entry_check_score = entry_check.entry_check_score
+entry_check_size = entry_check.entry_check_size
+entry_check_state = entry_check.entry_check_state
+excluded_from_final = entry_check.excluded_from_final
+right_count = entry_check.right_count
+submit_entry_check = entry_check.submit_entry_check
 rebuild_tallies = tallies.rebuild_tallies
 
 
@@ -86,22 +104,12 @@ def pinned_assessment(attempt: Attempt) -> AssessmentPage:
     return assessment
 
 
-def _attempt_seed(salt: str, *parts: object) -> int:
-    """A keyed hash (the site's secret key) of ``parts``: who, which assessment, which
-    attempt (the one about to be made), which published revision… Nothing is stored: the
-    same page shown again gives the same seed until an attempt is recorded, and the next
-    attempt another. Without the secret key nobody can work it out in advance."""
-    message = ":".join(str(part) for part in parts)
-    digest = salted_hmac(f"aula.assessments.{salt}", message, algorithm="sha256").digest()
-    return int.from_bytes(digest, "big")
-
-
 def option_order_seed(
     *, user_id: int, assessment_id: int, attempt_number: int, revision_id: int, block_id: str
 ) -> int:
-    """The seed of a question's option order for one learner's attempt (``_attempt_seed``
+    """The seed of a question's option order for one learner's attempt (``attempt_seed``
     of who, assessment, attempt, revision and question)."""
-    return _attempt_seed(
+    return attempt_seed(
         "option_order", user_id, assessment_id, attempt_number, revision_id, block_id
     )
 
@@ -141,9 +149,9 @@ def question_draw_seed(
     *, user_id: int, assessment_id: int, attempt_number: int, revision_id: int
 ) -> int:
     """The seed of the questions drawn from an assessment's pool for one learner's attempt
-    (``_attempt_seed`` of who, assessment, attempt and revision, with its own salt): a new
+    (``attempt_seed`` of who, assessment, attempt and revision, with its own salt): a new
     attempt, or a new revision, draws again."""
-    return _attempt_seed("question_draw", user_id, assessment_id, attempt_number, revision_id)
+    return attempt_seed("question_draw", user_id, assessment_id, attempt_number, revision_id)
 
 
 def drawn_questions(
@@ -153,6 +161,7 @@ def drawn_questions(
     attempt_number: int | None,
     previous_ids: Sequence[str],
     revision_id: int | None = None,
+    excluded_ids: Sequence[str] = (),
 ) -> list[Any]:
     """The questions (bound blocks) of the attempt ``attempt_number`` (the one about to be
     made): ``questions_per_attempt`` of them drawn from the pool, kept in the file's order
@@ -164,10 +173,13 @@ def drawn_questions(
     attempt number (an anonymous visitor, an editor's preview) or a published revision
     (``revision_id``, by default the live one): every question, in the file's order. With
     ``draw_by_outcome`` the draw is shared among the outcomes the questions assess
-    (``_draw_by_outcome``), so every attempt assesses each of them. The same arguments
-    give the same draw (the page shown again, the form sent again). No query: the caller
-    has the learner's attempts."""
-    blocks = list(assessment.questions)
+    (``draw_by_outcome``), so every attempt assesses each of them. The same arguments
+    give the same draw (the page shown again, the form sent again). ``excluded_ids`` are
+    never drawn: the questions of the learner's entry check, for a final
+    (``final_exclusions``; the check takes them only from a pool with questions to
+    spare). No query: the caller has the learner's attempts."""
+    excluded = set(excluded_ids)
+    blocks = [block for block in assessment.questions if block.id not in excluded]
     drawn = assessment.questions_per_attempt
     if revision_id is None:
         revision_id = assessment.live_revision_id
@@ -191,54 +203,22 @@ def drawn_questions(
     previous = {index for index, block in enumerate(blocks) if block.id in seen}
     if assessment.draw_by_outcome:
         groups = courses_api.outcome_groups(blocks)
-        chosen = _draw_by_outcome(groups, drawn, rng, previous=previous)
+        chosen = draw_by_outcome(groups, drawn, rng, previous=previous)
     else:
-        chosen = _sample_unseen_first(range(len(blocks)), drawn, rng, previous)
+        chosen = sample_unseen_first(range(len(blocks)), drawn, rng, previous)
     return [block for index, block in enumerate(blocks) if index in chosen]
 
 
-def _sample_unseen_first(
-    positions: Sequence[int], count: int, rng: random.Random, previous: AbstractSet[int]
-) -> set[int]:
-    """``count`` of ``positions`` at random, taken first from those not in ``previous``;
-    of those, only as many as are missing. Without ``previous``: a plain sample."""
-    unseen = [position for position in positions if position not in previous]
-    if count <= len(unseen):
-        return set(rng.sample(unseen, count))
-    seen = [position for position in positions if position in previous]
-    return set(unseen) | set(rng.sample(seen, count - len(unseen)))
-
-
-def _draw_by_outcome(
-    groups: dict[int | None, list[int]],
-    drawn: int,
-    rng: random.Random,
-    *,
-    previous: AbstractSet[int] = frozenset(),
-) -> set[int]:
-    """``drawn`` question positions, shared equally among the outcome ``groups`` (positions
-    by outcome, the untagged ones one more group) as far as each group's questions allow;
-    what is left over (the division's remainder, and the share of groups too small) goes
-    one question at a time to groups picked at random that still have questions, first to
-    those that still have questions not in ``previous`` (the positions of the learner's
-    attempt before). Each group takes those first too (``_sample_unseen_first``): as few
-    questions of the attempt before as the equal shares allow."""
-    sizes = [len(positions) for positions in groups.values()]
-    unseen = [sum(1 for p in positions if p not in previous) for positions in groups.values()]
-    share = drawn // len(sizes)
-    counts = [min(share, size) for size in sizes]
-    left = drawn - sum(counts)
-    while left > 0:
-        open_groups = [index for index, size in enumerate(sizes) if counts[index] < size]
-        fresh = [index for index in open_groups if counts[index] < unseen[index]]
-        candidates = fresh or open_groups
-        for index in rng.sample(candidates, min(left, len(candidates))):
-            counts[index] += 1
-            left -= 1
-    chosen: set[int] = set()
-    for positions, count in zip(groups.values(), counts, strict=True):
-        chosen.update(_sample_unseen_first(positions, count, rng, previous))
-    return chosen
+def final_exclusions(*, user_id: int | None, assessment: AssessmentPage) -> list[str]:
+    """The questions a learner's draw of ``assessment`` leaves out: for a final with a
+    pool, those of the learner's entry check (one query); nothing otherwise (no query)."""
+    if (
+        user_id is None
+        or assessment.kind != courses_api.AssessmentKind.FINAL
+        or not assessment.questions_per_attempt
+    ):
+        return []
+    return entry_check.excluded_from_final(user_id=user_id, assessment_id=assessment.pk)
 
 
 def reveals_answers(*, assessment: AssessmentPage, attempts: Sequence[Attempt]) -> bool:
@@ -400,6 +380,7 @@ def submit_attempt(
             attempt_number=taken + 1,
             previous_ids=previous_ids,
             revision_id=revision.pk,
+            excluded_ids=final_exclusions(user_id=user.pk, assessment=content),
         )
         drawn_ids = [block.id for block in questions]
         if content.questions_per_attempt and shown is not None and list(shown) != drawn_ids:

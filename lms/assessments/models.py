@@ -60,6 +60,14 @@ class Attempt(models.Model):
                 include=["passed", "course_id"],
                 name="attempt_user_scores",
             ),
+            # The learning gains read every learner's first attempt at a final with its
+            # grupo and score (``lms.evaluation.gains``), from this index alone.
+            models.Index(
+                fields=["user", "assessment_id"],
+                include=["score", "grupo_id"],
+                condition=models.Q(number=1),
+                name="attempt_first",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -196,3 +204,46 @@ class TimeTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment_id}/{self.grupo_id} · {self.tens}0 s: {self.n}"
+
+
+class EntryCheck(models.Model):
+    """A learner's entry check in one course: a few questions from the pool of the
+    course's final, answered before the first lesson, that count for nothing but measure
+    what the course teaches (the learning gain: this score against the first final
+    attempt). At most one per learner and course. Its questions are left out of every
+    draw of that learner's final (``entry_check.excluded_from_final``). Pinned like an
+    attempt: the final's revision and the answers by block id."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entry_checks"
+    )
+    course_id = models.PositiveIntegerField()
+    assessment_id = models.PositiveIntegerField()  # the final the questions came from
+    revision_id = models.PositiveIntegerField()
+    submitted_at = models.DateTimeField()
+    question_ids = models.JSONField(default=list)
+    answers = models.JSONField(default=dict)
+    results = models.JSONField(default=dict)
+    score = models.DecimalField(max_digits=5, decimal_places=2)
+    # The learner's grupo when answering (``tallies.grupo_at_attempt``), 0 for none.
+    grupo_id = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("prueba de entrada")
+        verbose_name_plural = _("pruebas de entrada")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course_id"], name="entrycheck_once"),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=100), name="entrycheck_score_0_100"
+            ),
+        ]
+        # The gains join the entry checks to the first final attempts by learner and final.
+        indexes = [
+            models.Index(
+                fields=["assessment_id", "user"], include=["score"], name="entrycheck_final"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.course_id} (entrada): {self.score}"

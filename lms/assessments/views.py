@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from courses import api as courses_api
@@ -82,4 +83,57 @@ def attempt_detail(request, attempt_uuid):
     }
     if assessment.kind == courses_api.AssessmentKind.DIAGNOSTIC:
         context["placement"] = api.placement(attempt=attempt)
+    if assessment.kind == courses_api.AssessmentKind.FINAL:
+        # What the entry check promised: how far the learner came since.
+        context["entry_score"] = api.entry_check_score(
+            user_id=request.user.pk, assessment_id=attempt.assessment_id
+        )
     return TemplateResponse(request, "assessments/attempt.html", context)
+
+
+@login_required
+def entry_check(request, course_id: int):
+    """A course's entry check (``api.entry_check_state``): its questions, once, before the
+    first lesson. Answered, or not open to this learner (taken already, not enrolled, a
+    lesson already finished, no check in this course), it leads back to the course with
+    a message. The result says only how many answers were right: the questions come from
+    the final's pool, so which ones were right is never shown."""
+    course = get_object_or_404(
+        courses_models.CoursePage.objects.live().select_related("final_assessment"),
+        pk=course_id,
+    )
+    if request.method == "POST":
+        answers = {
+            key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
+            for key in request.POST
+            if key.startswith("q-")
+        }
+        try:
+            entry = api.submit_entry_check(user=request.user, course=course, answers=answers)
+        except api.EntryCheckError as error:
+            messages.error(request, error.message)
+            return redirect(course.url)
+        right, total = api.right_count(entry)
+        messages.success(
+            request,
+            ngettext(
+                "Gracias. Contestó bien %(right)d de %(total)d pregunta. Es normal no saberlo "
+                "todo todavía: el curso se lo enseña. Cuando presente el examen final verá "
+                "cuánto avanzó. Ahora empiece la primera lección.",
+                "Gracias. Contestó bien %(right)d de %(total)d preguntas. Es normal no saberlo "
+                "todo todavía: el curso se lo enseña. Cuando presente el examen final verá "
+                "cuánto avanzó. Ahora empiece la primera lección.",
+                total,
+            )
+            % {"right": right, "total": total},
+        )
+        return redirect(course.url)
+    state = api.entry_check_state(user=request.user, course=course)
+    if not state.open:
+        messages.info(request, state.message)
+        return redirect(course.url)
+    return TemplateResponse(
+        request,
+        "assessments/entry_check.html",
+        {"course": course, "questions": state.questions},
+    )

@@ -17,7 +17,7 @@ from content.api import LibraryError
 from courses import api as courses_api
 from courses.models import AssessmentPage, CoursePage
 from lms.assessments import api
-from lms.assessments.api import _draw_by_outcome
+from lms.assessments.draws import draw_by_outcome
 from tests.helpers import complete_required_lessons, copy_shipped_course, right_answers
 
 DRAWN = 6
@@ -92,8 +92,8 @@ class TestDraw:
         groups = {1: [0], 2: [1, 2, 3, 4, 5], None: [6, 7]}
 
         def counts(drawn, seed):
-            chosen = _draw_by_outcome(groups, drawn, random.Random(seed))
-            assert chosen == _draw_by_outcome(groups, drawn, random.Random(seed))
+            chosen = draw_by_outcome(groups, drawn, random.Random(seed))
+            assert chosen == draw_by_outcome(groups, drawn, random.Random(seed))
             return tuple(len(chosen & set(positions)) for positions in groups.values())
 
         # 2 each, but outcome 1 has one question: its spare goes where questions are left.
@@ -107,11 +107,11 @@ class TestDraw:
         # The last attempt had 0, 1 and 3: outcome 1 has one question left unseen, outcome
         # 2 two. One each, and the third from outcome 2, where unseen questions are left.
         for seed in range(30):
-            chosen = _draw_by_outcome(groups, 3, random.Random(seed), previous={0, 1, 3})
+            chosen = draw_by_outcome(groups, 3, random.Random(seed), previous={0, 1, 3})
             assert chosen == {2, 4, 5}
         # Drawing 4: a repeat is unavoidable (only 3 unseen), one and no more.
         draws = [
-            _draw_by_outcome(groups, 4, random.Random(s), previous={0, 1, 3}) for s in range(30)
+            draw_by_outcome(groups, 4, random.Random(s), previous={0, 1, 3}) for s in range(30)
         ]
         assert all(len(chosen & {0, 1, 3}) == 1 and {2, 4, 5} <= chosen for chosen in draws)
         assert {len(chosen & {0, 1, 2}) for chosen in draws} == {2}

@@ -4,6 +4,7 @@ import uuid
 from django import template
 
 from courses import api as courses_api
+from courses import read_models as courses_models
 from lms.assessments import api
 
 register = template.Library()
@@ -61,6 +62,7 @@ def shown_questions(page, state):
         assessment=page,
         attempt_number=state["number"],
         previous_ids=attempts[-1].question_ids if attempts else [],
+        excluded_ids=api.final_exclusions(user_id=state["learner_id"], assessment=page),
     )
 
 
@@ -107,3 +109,24 @@ def phone_key(page, block) -> str:
     if page.kind != "practice":
         return ""
     return json.dumps(block.block.phone_key(block.value), ensure_ascii=False)
+
+
+@register.simple_tag(takes_context=True)
+def entry_check_offer(context, course, resume) -> int:
+    """How many questions the entry check offered on ``course``'s page has: for a learner
+    enrolled (``resume`` from ``course_resume``) who has not started and has not taken it;
+    0 for anyone else. Two queries for that learner, none otherwise."""
+    user = context["request"].user
+    if (
+        resume is None
+        or resume.started
+        or not course.entry_check_questions
+        or not course.final_assessment_id
+    ):
+        return 0
+    if api.excluded_from_final(user_id=user.pk, assessment_id=course.final_assessment_id):
+        return 0
+    final = (
+        courses_models.AssessmentPage.objects.live().filter(pk=course.final_assessment_id).first()
+    )
+    return api.entry_check_size(course=course, final=final)
