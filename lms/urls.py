@@ -49,6 +49,7 @@ urlpatterns = [
     path("api/v1/", include("lms.api_urls")),
     path("coordinacion/inscripcion/", include("lms.enrollment.coordinator_urls")),
     path("coordinacion/exportar/", include("lms.exports.urls")),
+    path("coordinacion/evaluacion/", include("lms.evaluation.urls")),
     path("coordinacion/", include("lms.coordination.urls")),
     path("recordatorios/", include("lms.notifications.urls")),
     path("", include("lms.certificates.urls")),

@@ -23,6 +23,7 @@ from lms.accounts import roles
 from lms.certificates.models import Certificate
 from lms.enrollment import api as enrollment_api
 from lms.enrollment.models import BulkImport, Enrollment, Membership
+from lms.evaluation.models import EvaluationReport, ReportStatus
 from lms.exports.models import ExportJob
 from tests import helpers
 from tests.enrollment.conftest import csv_bytes, upload
@@ -40,6 +41,7 @@ class Route:
     allowed: tuple = ("coordinator", "administrator")
     ok: tuple = (200, 302)
     extra: dict = field(default_factory=dict)
+    forbidden: tuple = ()  # roles with a sede that still get 403 (administrators' pages)
 
 
 ROUTES = {
@@ -90,6 +92,17 @@ ROUTES = {
     "exports:download": Route(
         "get", lambda w: {"job_uuid": w["job"].uuid}, bound=True, allowed=("coordinator",)
     ),
+    # The research export is the program administrators' alone: 403 for coordinators.
+    "exports:research": Route(
+        "get", allowed=("administrator",), forbidden=("coordinator", "other_coordinator")
+    ),
+    "evaluation:program": Route("get"),
+    "evaluation:sede": Route("get", lambda w: {"key": w["sede"].key}, bound=True),
+    "evaluation:grupo": Route("get", lambda w: {"grupo_id": w["grupo"].pk}, bound=True),
+    "evaluation:reports": Route("get"),
+    "evaluation:report_request": Route("get"),
+    "evaluation:report_pdf": Route("get", lambda w: {"report_uuid": w["report"].uuid}, bound=True),
+    "evaluation:report_csv": Route("get", lambda w: {"report_uuid": w["report"].uuid}, bound=True),
     "api-coordinacion-inscripciones": Route("get", api=True),
 }
 
@@ -142,7 +155,13 @@ def build_world(sedes, make_learner, make_user, course, django_capture_on_commit
         requested_by=coordinator, kind="inscripciones", format="csv", status="done", rows=1
     )
     job.file.save("prueba.csv", ContentFile(b"sede\r\n"))
+    report = EvaluationReport.objects.create(
+        sede=sede, year=2026, quarter=1, language="es", status=ReportStatus.DONE
+    )
+    report.pdf.save("informe.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    report.csv.save("informe.csv", ContentFile(b"seccion\r\n"))
     return {
+        "report": report,
         "draft": draft,
         "applied": applied,
         "job": job,
@@ -164,7 +183,7 @@ def world(sedes, make_learner, make_user, course, django_capture_on_commit_callb
 def _expected(route: Route, role: str):
     if role == "anonymous":
         return (401, 403) if route.api else (302,)
-    if role in ("educando", "asesor", "coordinator_without_sede"):
+    if role in ("educando", "asesor", "coordinator_without_sede") or role in route.forbidden:
         return (403,)
     if role == "other_coordinator":
         return (404,) if route.bound else (200,)
