@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 from courses import read_models as courses_models
 from lms.enrollment import api as enrollment_api
 from lms.enrollment import read_models as enrollment_models
-from lms.exports.models import ExportFormat, ExportKind
+from lms.exports import research
+from lms.exports.models import COORDINATOR_KINDS, ExportFormat, ExportKind
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ class ExportForm(FiltersForm):
 
     tipo = forms.ChoiceField(
         label=gettext_lazy("¿Qué quiere exportar?"),
-        choices=ExportKind.choices,
+        choices=[(kind.value, kind.label) for kind in COORDINATOR_KINDS],
         initial=ExportKind.ENROLLMENTS,
         widget=forms.RadioSelect,
         error_messages={
@@ -169,7 +170,10 @@ class ExportForm(FiltersForm):
     )
     formato = forms.ChoiceField(
         label=gettext_lazy("Formato"),
-        choices=ExportFormat.choices,
+        choices=[
+            (ExportFormat.CSV, ExportFormat.CSV.label),
+            (ExportFormat.XLSX, ExportFormat.XLSX.label),
+        ],
         initial=ExportFormat.CSV,
         widget=forms.RadioSelect,
         error_messages={
@@ -179,3 +183,44 @@ class ExportForm(FiltersForm):
     )
 
     field_order = ["tipo", "formato", "desde", "hasta", "sede", "grupo", "curso"]
+
+
+class ResearchForm(forms.Form):
+    """The research export (program administrators): the k of k-anonymity, and the
+    administrator's word that the file goes only to researchers under an agreement."""
+
+    k = forms.IntegerField(
+        label=gettext_lazy("Tamaño mínimo de cada grupo (k)"),
+        initial=research.DEFAULT_K,
+        min_value=research.MIN_K,
+        max_value=research.MAX_K,
+        error_messages={
+            "required": gettext_lazy("Escriba el tamaño mínimo de grupo, por ejemplo 5."),
+            "invalid": gettext_lazy("Escriba un número entero, por ejemplo 5."),
+            "min_value": gettext_lazy(
+                "k debe ser al menos %(limit_value)s: con grupos más pequeños se podría "
+                "reconocer a alguien."
+            ),
+            "max_value": gettext_lazy("k puede ser a lo más %(limit_value)s."),
+        },
+    )
+    acuerdo = forms.BooleanField(
+        label=gettext_lazy(
+            "Entregaré este archivo solo a personas que investigan con un acuerdo de uso de "
+            "datos, y nadie intentará reconocer a los educandos."
+        ),
+        error_messages={
+            "required": gettext_lazy(
+                "Para preparar el archivo, confirme que lo entregará solo bajo un acuerdo de "
+                "uso de datos."
+            )
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["k"].help_text = _(
+            "Cada combinación de región, tipo de sede, curso y fechas tendrá al menos este "
+            "número de educandos. Entre %(min)s y %(max)s; más alto protege más y quita más "
+            "datos."
+        ) % {"min": research.MIN_K, "max": research.MAX_K}

@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from courses import read_models as courses_models
 from lms.certificates import api as certificates_api
 from lms.enrollment import read_models as enrollment_models
+from lms.exports import research
 from lms.exports.files import WRITERS
 from lms.exports.filters import ExportFilters
-from lms.exports.models import ExportFormat, ExportJob, ExportStatus
+from lms.exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,21 @@ def create_job(*, user, kind: str, fmt: str, filters: ExportFilters) -> ExportJo
     return ExportJob.objects.create(
         requested_by=user, kind=kind, format=fmt, filters=filters.as_json()
     )
+
+
+def create_research_job(*, user, k: int) -> ExportJob:
+    """A pending research export (``research``) for a program administrator; queued like
+    any other job. ``k`` is kept in the job's filters."""
+    return ExportJob.objects.create(
+        requested_by=user, kind=ExportKind.RESEARCH, format=ExportFormat.ZIP, filters={"k": k}
+    )
+
+
+def research_k(job: ExportJob) -> int:
+    try:
+        return int(job.filters.get("k", research.DEFAULT_K))
+    except (TypeError, ValueError):
+        return research.DEFAULT_K
 
 
 def jobs_for(*, user, limit: int) -> list[ExportJob]:
@@ -69,7 +85,11 @@ def describe_filters(*, jobs: list[ExportJob]) -> dict[int, str]:
             courses_models.CoursePage.objects.filter(pk__in=curso_ids).values_list("pk", "title")
         )
     summaries = {}
-    for pk, f in parsed.items():
+    for job in jobs:
+        pk, f = job.pk, parsed[job.pk]
+        if job.kind == ExportKind.RESEARCH:
+            summaries[pk] = _("todo el programa, k = %(k)s") % {"k": research_k(job)}
+            continue
         parts = []
         if f.desde:
             parts.append(_("desde %(date)s") % {"date": f.desde.isoformat()})
@@ -129,11 +149,21 @@ def build_job(*, job_id: int) -> int | None:
             notify=False,
         )
         return None
+    if job.kind == ExportKind.RESEARCH and not research.may_export(user):
+        fail_job(
+            job_id=job.pk,
+            message=_("La cuenta que pidió este archivo ya no administra el programa."),
+            notify=False,
+        )
+        return None
     filters = ExportFilters.from_json(job.filters)
     with tempfile.TemporaryFile() as temporary, translation.override(settings.LANGUAGE_CODE):
-        rows = WRITERS[ExportFormat(job.format)](
-            kind=job.kind, user=user, filters=filters, out=temporary
-        )
+        if job.kind == ExportKind.RESEARCH:
+            rows = research.write_zip(k=research_k(job), out=temporary)
+        else:
+            rows = WRITERS[ExportFormat(job.format)](
+                kind=job.kind, user=user, filters=filters, out=temporary
+            )
         temporary.seek(0)
         job.file.save(f"{job.uuid}.{job.format}", File(temporary), save=False)
     now = timezone.now()

@@ -9,11 +9,18 @@ class ExportKind(models.TextChoices):
     ENROLLMENTS = "inscripciones", _("Inscripciones y avance por curso")
     PROGRESS = "avance", _("Avance por lección")
     CERTIFICATES = "constancias", _("Constancias")
+    # Program administrators only (``research.may_export``): never on the coordinators' form.
+    RESEARCH = "investigacion", _("Datos desidentificados para investigación")
+
+
+# What coordinators may ask for on the export page and the JSON API.
+COORDINATOR_KINDS = [ExportKind.ENROLLMENTS, ExportKind.PROGRESS, ExportKind.CERTIFICATES]
 
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
     XLSX = "xlsx", _("Excel (XLSX)")
+    ZIP = "zip", _("ZIP (CSV y diccionario de datos)")
 
 
 class ExportStatus(models.TextChoices):

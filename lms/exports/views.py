@@ -12,6 +12,8 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -23,9 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lms.accounts import api as accounts_api
 from lms.enrollment import api as enrollment_api
-from lms.exports import files, jobs, queries, tasks
-from lms.exports.filters import ExportFilters, ExportForm
-from lms.exports.models import ExportFormat, ExportJob, ExportStatus
+from lms.exports import files, jobs, queries, research, tasks
+from lms.exports.filters import ExportFilters, ExportForm, ResearchForm
+from lms.exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from lms.files import private_file_response
 
 JOBS_SHOWN = 50
@@ -92,17 +94,7 @@ def export_form(request):
                 return _respond_now(kind=kind, fmt=fmt, user=request.user, filters=filters)
             job = jobs.create_job(user=request.user, kind=kind, fmt=fmt, filters=filters)
             transaction.on_commit(partial(tasks.queue_export, job.pk))
-            if request.user.email:
-                message = _(
-                    "Su archivo se está preparando; le avisaremos a %(email)s cuando esté "
-                    "listo. También aparecerá en esta lista."
-                ) % {"email": request.user.email}
-            else:
-                message = _(
-                    "Su archivo se está preparando; le avisaremos en esta lista cuando esté "
-                    "listo. Vuelva en unos minutos."
-                )
-            messages.success(request, message)
+            messages.success(request, _preparing_message(request.user))
             return redirect("exports:jobs")
     else:
         form = ExportForm(user=request.user)
@@ -113,6 +105,7 @@ def export_form(request):
             "form": form,
             "stream_max": settings.AULA_EXPORT_STREAM_MAX_ROWS,
             "xlsx_max": _stream_max(ExportFormat.XLSX),
+            "may_research": research.may_export(request.user),
         },
     )
 
@@ -142,6 +135,8 @@ def job_list(request):
 def job_download(request, job_uuid):
     """The file of one of the person's jobs: 404 for anyone else."""
     job = get_object_or_404(ExportJob, uuid=job_uuid, requested_by=request.user)
+    if job.kind == ExportKind.RESEARCH and not research.may_export(request.user):
+        raise PermissionDenied  # no longer a program administrator
     if job.status != ExportStatus.DONE or not job.file:
         messages.info(request, _("Ese archivo todavía no está listo."))
         return redirect("exports:jobs")
@@ -158,3 +153,46 @@ def job_download(request, job_uuid):
     except FileNotFoundError:
         messages.error(request, _("Ese archivo ya no está disponible. Pídalo de nuevo, por favor."))
         return redirect("exports:jobs")
+
+
+def _preparing_message(user) -> str:
+    if user.email:
+        return _(
+            "Su archivo se está preparando; le avisaremos a %(email)s cuando esté "
+            "listo. También aparecerá en esta lista."
+        ) % {"email": user.email}
+    return _(
+        "Su archivo se está preparando; le avisaremos en esta lista cuando esté "
+        "listo. Vuelva en unos minutos."
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def research_form(request):
+    """The de-identified research export (``research``), for program administrators only
+    (coordinators of some sedes get 403: the file holds the whole program). Always
+    prepared in the background, as a ZIP with a data dictionary."""
+    if not research.may_export(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = ResearchForm(request.POST)
+        if form.is_valid():
+            k = form.cleaned_data["k"]
+            accounts_api.record_access(
+                request=request,
+                action=accounts_api.AccessAction.EXPORT,
+                detail=f"{ExportKind.RESEARCH}, k={k}",
+            )
+            job = jobs.create_research_job(user=request.user, k=k)
+            transaction.on_commit(partial(tasks.queue_export, job.pk))
+            messages.success(request, _preparing_message(request.user))
+            return redirect("exports:jobs")
+    else:
+        form = ResearchForm()
+    return TemplateResponse(
+        request,
+        "exports/research_form.html",
+        {"form": form, "files": [research.LEARNERS_FILE, research.ENROLLMENTS_FILE]},
+    )
