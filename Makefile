@@ -37,11 +37,12 @@ translations: install
 
 ## messages: refresh the translation catalogs after changing strings
 messages: install
-	$(PY) manage.py makemessages -l en -l es_MX --ignore '.venv/*' --ignore 'staticfiles/*' --no-obsolete
+	$(PY) manage.py makemessages -l en -l es_MX --ignore '.venv/*' --ignore '.venv-ralph/*' --ignore 'staticfiles/*' --no-obsolete
 
 ## test: every check and the whole suite, on SQLite and on PostgreSQL
 test: install translations
 	bash scripts/system-deps.sh test
+	bash scripts/ralph.sh
 	bash scripts/test.sh
 
 lint: install

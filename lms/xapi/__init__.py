@@ -1,0 +1,1 @@
+"""Learning records out by standard: xAPI statements sent to a Learning Record Store."""
