@@ -7,8 +7,9 @@ role Administrador); 40 published courses of 12 lessons and a final exam, create
 Wagtail pages under the catalog; each learner enrolled in 1–15 courses (~100,000
 enrollments) with about 1,000,000 learning events over the last six months (many stop
 after lesson 1–3, ~15 % complete) and everything derived from them: lesson and course
-progress, days of study, completion dates, final-exam attempts (some failing again and
-again) and certificates for most completed enrollments.
+progress, days of study, completion dates, entry checks (most learners answer one before
+the first lesson), final-exam attempts (some failing again and again, each in the
+learner's grupo) and certificates for most completed enrollments.
 
 Derived rows are computed here with the rules of ``progress.api`` (``--check`` rebuilds
 some learners from the event log and compares) and loaded with COPY: the full set takes
@@ -43,7 +44,7 @@ configure()
 
 DATASET = "coordinacion"
 # Bump when what the generator makes changes: a data set of another format is rebuilt.
-FORMAT = 4
+FORMAT = 5
 PASSWORD = "aula-bench-2026"  # noqa: S105 - benchmark accounts in a benchmark database
 COURSE_PREFIX = "bench-"
 LESSONS_PER_COURSE = 12
@@ -237,6 +238,7 @@ def remove_dataset(connection, *, courses: bool) -> list[str]:
             certificates_models.Certificate,
             ItemResponse,  # before the attempts they belong to
             assessments_models.Attempt,
+            assessments_models.EntryCheck,
             LearningEvent,
             progress_models.LessonProgress,
             progress_models.CourseProgress,
@@ -572,6 +574,7 @@ class Totals:
     completed: int = 0
     events: int = 0
     attempts: int = 0
+    entry_checks: int = 0
     certificates: int = 0
     lesson_rows: int = 0
     course_rows: int = 0
@@ -670,6 +673,7 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
     course_rows = CopyFile(progress_models.CourseProgress, COURSE_COLUMNS)
     days = CopyFile(progress_models.DailyActivity, DAY_COLUMNS)
     attempts: list = []
+    entry_checks: list = []  # (user id, course, when, score, grupo id)
     certificates: list[tuple] = []  # (user id, course, learner name, completed_at, issued_at)
     totals = Totals()
     weights = [1 / (1 + 0.12 * i) for i in range(len(courses))]
@@ -696,7 +700,7 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
                     attempt_uuid = _uuid(rng)
                     result = {"score": float(score), "attempt": str(attempt_uuid)}
                     attempts.append(
-                        (user_id, course, number, when, right, attempt_uuid, score, verb)
+                        (user_id, course, number, when, right, attempt_uuid, score, verb, grupo_id)
                     )
                 received = min(when + timedelta(seconds=rng.randint(0, 8)), now)
                 events.add(
@@ -717,6 +721,12 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
                     minute = when.replace(second=0, microsecond=0)
                     seconds = min(float(result.get("duration") or 0), 60)
                     row["beats"][minute] = max(row["beats"].get(minute, 0.0), seconds)
+            # Most who open a lesson answer the entry check first (before their first event).
+            if journey and rng.random() < 0.7:
+                first = min(e[2] for e in journey)
+                pre = (Decimal(100) * Decimal(rng.betavariate(2, 4))).quantize(Decimal("0.01"))
+                when = max(first - timedelta(seconds=rng.randint(60, 900)), enrolled_at)
+                entry_checks.append((user_id, course, when, pre, grupo_id))
             completed_at = None
             if by_page:
                 totals.started += 1
@@ -769,7 +779,7 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
 
     # Attempts and certificates, through the ORM (tens of thousands of rows).
     attempt_rows = []
-    for user_id, course, number, when, right, attempt_uuid, score, verb in attempts:
+    for user_id, course, number, when, right, attempt_uuid, score, verb, grupo_id in attempts:
         correct = set(rng.sample(range(len(course.questions)), right))
         attempt_rows.append(
             assessments_models.Attempt(
@@ -793,10 +803,27 @@ def learn(rng: random.Random, people: People, courses: list[Course], now: dateti
                 },
                 score=score,
                 passed=verb == "passed",
+                grupo_id=grupo_id,
             )
         )
     assessments_models.Attempt.objects.bulk_create(attempt_rows, batch_size=2000)
     totals.attempts = len(attempt_rows)
+    entry_rows = [
+        assessments_models.EntryCheck(
+            uuid=_uuid(rng),
+            user_id=user_id,
+            course_id=course.pk,
+            assessment_id=course.final,
+            revision_id=course.revision,
+            submitted_at=when,
+            question_ids=[],
+            score=pre,
+            grupo_id=grupo_id,
+        )
+        for user_id, course, when, pre, grupo_id in entry_checks
+    ]
+    assessments_models.EntryCheck.objects.bulk_create(entry_rows, batch_size=5000)
+    totals.entry_checks = len(entry_rows)
 
     enrollment_ids = dict(
         (((u, c), pk) for u, c, pk in enrollment_models.Enrollment.objects.filter(
@@ -985,6 +1012,7 @@ def main() -> None:
             "course_progress": totals.course_rows,
             "daily_activity": totals.day_rows,
             "attempts": totals.attempts,
+            "entry_checks": totals.entry_checks,
             "certificates": totals.certificates,
             "seconds": ", ".join(
                 f"{name} {seconds:.1f} s"

@@ -27,6 +27,8 @@ LMS_APPS = [
     "coordination",
     "exports",
     "notifications",
+    "evaluation",
+    "xapi",
 ]
 # Packages whose front door is ``api`` (and ``read_models`` where the app has one).
 FRONT_DOORS = [f"lms.{app}" for app in LMS_APPS] + ["courses", "content"]

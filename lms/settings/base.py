@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "lms.coordination",
     "lms.exports",
     "lms.notifications",
+    "lms.evaluation",
+    "lms.xapi",
     # No models or code: only the migrations that hand its two tables to exports and
     # notifications (see lms/reports/__init__.py). It can go once they are squashed.
     "lms.reports",
@@ -236,6 +238,21 @@ AULA_MEDIA_MAX_RETRIES = env.int("AULA_MEDIA_MAX_RETRIES", default=3)
 AULA_MEDIA_RETRY_BACKOFF_MAX = env.int("AULA_MEDIA_RETRY_BACKOFF_MAX", default=300)
 AULA_FFMPEG_TIMEOUT = env.int("AULA_FFMPEG_TIMEOUT", default=20 * 60)
 
+# --- xAPI: learning records out to a Learning Record Store (lms/xapi) ---------------------
+# The LRS's base address (statements go to <XAPI_LRS_URL>/xAPI/statements); empty: off.
+XAPI_LRS_URL = env.str("XAPI_LRS_URL", default="")
+XAPI_LRS_USERNAME = env.str("XAPI_LRS_USERNAME", default="")
+XAPI_LRS_PASSWORD = env.str("XAPI_LRS_PASSWORD", default="")
+# Statements per request, and the seconds to wait for the LRS's answer.
+XAPI_BATCH_SIZE = env.int("XAPI_BATCH_SIZE", default=100)
+XAPI_LRS_TIMEOUT = env.float("XAPI_LRS_TIMEOUT", default=10.0)
+# The longest wait between two tries of a delivery while the LRS is down (seconds).
+XAPI_RETRY_BACKOFF_MAX = env.int("XAPI_RETRY_BACKOFF_MAX", default=300)
+# Key of the learners' pseudonyms in statements (HMAC of the user id). Empty: derived
+# from SECRET_KEY. Set it in production: changing it gives every learner a new name in
+# the LRS.
+XAPI_ACTOR_KEY = env.str("XAPI_ACTOR_KEY", default="")
+
 # --- Celery ---------------------------------------------------------------------------
 # RabbitMQ (amqp://) is the production broker: every task acknowledges its message only
 # once done (acks_late), and RabbitMQ gives back a message the moment the connection of
@@ -296,6 +313,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrollment.cleanup",
         "schedule": crontab(minute=40, hour=3),
     },
+    # Every minute: xAPI statements to the LRS (nothing while XAPI_LRS_URL is empty);
+    # nightly, any the minute runs missed.
+    "xapi-enviar": {"task": "xapi.deliver", "schedule": 60, "options": {"expires": 55}},
+    "xapi-conciliar": {"task": "xapi.reconcile", "schedule": crontab(minute=20, hour=4)},
+    # The whole program's evaluation figures, ahead of their 20 minutes in the cache.
+    "evaluacion-cifras": {
+        "task": "evaluation.warm_figures",
+        "schedule": 10 * 60,
+        "options": {"expires": 9 * 60},
+    },
+    # 1 January, April, July and October at 5:00: the evaluation reports of the quarter just
+    # ended, for the program and each sede (lms/evaluation/tasks.py).
+    "informes-de-evaluacion": {
+        "task": "evaluation.quarterly_reports",
+        "schedule": crontab(minute=0, hour=5, day_of_month=1, month_of_year="1,4,7,10"),
+    },
 }
 
 # Covering indexes (INCLUDE) exist on PostgreSQL; SQLite builds the same index without the
@@ -318,6 +351,11 @@ AULA_EXPORT_XLSX_MAX_ROWS = env.int("AULA_EXPORT_XLSX_MAX_ROWS", default=10000)
 AULA_EXPORT_KEEP_DAYS = env.int("AULA_EXPORT_KEEP_DAYS", default=7)
 # Most rows accepted in one bulk-enrollment file.
 AULA_BULK_MAX_ROWS = env.int("AULA_BULK_MAX_ROWS", default=2000)
+
+# --- Evaluation -------------------------------------------------------------------------
+# Groups (a course, sede, grupo or cohort) with fewer learners than this show "muy pocos
+# datos" instead of figures, so nobody can be singled out.
+AULA_EVALUATION_MIN_GROUP = env.int("AULA_EVALUATION_MIN_GROUP", default=10)
 
 # --- Wagtail --------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Aula"
