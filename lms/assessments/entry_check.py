@@ -124,6 +124,19 @@ def entry_check_score(*, user_id: int, assessment_id: int) -> Decimal | None:
     return score
 
 
+def export_personal_data(user: User) -> list[dict[str, object]]:
+    """The learner's entry checks, for their data download (``pruebas_de_entrada``)."""
+    return [
+        {
+            "curso": entry.course_id,
+            "fecha": entry.submitted_at.isoformat(),
+            "calificacion": float(entry.score),
+            "respuestas": entry.answers,
+        }
+        for entry in EntryCheck.objects.filter(user=user).order_by("submitted_at")
+    ]
+
+
 @dataclass(frozen=True)
 class EntryCheckState:
     """What the entry-check page of a course shows a learner."""

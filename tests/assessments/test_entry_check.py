@@ -236,3 +236,13 @@ class TestTheLearnerSeesHowFarTheyCame:
         client.force_login(enrolled)
         response = client.post(f"/evaluaciones/{pool.pk}/enviar/", {}, follow=True)
         assert "prueba de entrada" not in response.content.decode()
+
+
+def test_the_learners_data_download_holds_their_entry_checks(client, enrolled, course, pool):
+    from lms.accounts import api as accounts_api
+
+    client.force_login(enrolled)
+    client.post(_entry_url(course), {})
+    data = accounts_api.export_personal_data(user=enrolled)
+    [entry] = data["pruebas_de_entrada"]
+    assert entry["curso"] == course.pk and entry["calificacion"] == 0
