@@ -29,4 +29,5 @@ def production_settings(app_configs, **kwargs):
         ),
     )
     found += safety.certificate_problems(page_size=settings.AULA_CERTIFICATE_PAGE_SIZE)
+    found += safety.xapi_problems(lrs_url=settings.XAPI_LRS_URL, actor_key=settings.XAPI_ACTOR_KEY)
     return [checks.Error(message, id="aula.E001") for message in found]

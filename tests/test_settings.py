@@ -64,6 +64,16 @@ def test_production_starts_when_everything_is_safe():
         ({"CACHE_URL": None}, "CACHE_URL"),
         ({"CACHE_URL": "locmemcache://"}, "CACHE_URL"),
         ({"CACHE_URL": "filecache:///tmp/aula-cache"}, "CACHE_URL"),
+        # With an LRS, the learners' pseudonyms need a key of their own.
+        ({"XAPI_LRS_URL": "https://lrs.example.org"}, "XAPI_ACTOR_KEY debe tener"),
+        (
+            {"XAPI_LRS_URL": "https://lrs.example.org", "XAPI_ACTOR_KEY": "corta"},
+            "XAPI_ACTOR_KEY debe tener",
+        ),
+        (
+            {"XAPI_LRS_URL": "lrs.example.org", "XAPI_ACTOR_KEY": "k" * 40},
+            "XAPI_LRS_URL (lrs.example.org)",
+        ),
     ],
 )
 def test_production_refuses_unsafe_settings_naming_the_variable(changes, named):
@@ -71,6 +81,16 @@ def test_production_refuses_unsafe_settings_naming_the_variable(changes, named):
     assert result.returncode != 0
     assert "Aula no arranca en producción" in result.stderr
     assert named in result.stderr
+
+
+def test_an_lrs_with_its_own_pseudonym_key_starts():
+    result = _production(
+        "from django.conf import settings as s; print(s.XAPI_LRS_URL)",
+        XAPI_LRS_URL="https://lrs.example.org",
+        XAPI_ACTOR_KEY="k" * 40,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["https://lrs.example.org"]
 
 
 def test_every_problem_is_listed_at_once():

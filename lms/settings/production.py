@@ -10,6 +10,8 @@ from .base import (
     CACHES,
     CELERY_BROKER_URL,
     EMAIL_BACKEND,
+    XAPI_ACTOR_KEY,
+    XAPI_LRS_URL,
     env,
 )
 from .safety import (
@@ -20,6 +22,7 @@ from .safety import (
     certificate_problems,
     problems,
     refuse_unsafe,
+    xapi_problems,
 )
 
 DEBUG = False
@@ -52,6 +55,7 @@ refuse_unsafe(
         longest_retry_wait=max(AULA_CERTIFICATE_RETRY_BACKOFF_MAX, AULA_LONGEST_OTHER_RETRY_WAIT),
     )
     + certificate_problems(page_size=AULA_CERTIFICATE_PAGE_SIZE)
+    + xapi_problems(lrs_url=XAPI_LRS_URL, actor_key=XAPI_ACTOR_KEY)
 )
 
 # Sessions live in the shared cache (Redis), written through to the database so a cache

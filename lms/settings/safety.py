@@ -177,6 +177,32 @@ def certificate_problems(*, page_size: str) -> list[str]:
     ]
 
 
+XAPI_ACTOR_KEY_MIN_LENGTH = 32
+
+
+def xapi_problems(*, lrs_url: str, actor_key: str) -> list[str]:
+    """Why the xAPI settings are unsafe, or []. With an LRS, the learners' pseudonyms in
+    it are keyed by ``XAPI_ACTOR_KEY``: without one of its own they would follow the
+    secret key, and rotating that would make every learner a stranger to the LRS."""
+    found: list[str] = []
+    if not lrs_url:
+        return found
+    parts = urlsplit(lrs_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        found.append(
+            f"XAPI_LRS_URL ({lrs_url}) debe ser una dirección completa, por ejemplo "
+            "https://lrs.example.org."
+        )
+    if len(actor_key) < XAPI_ACTOR_KEY_MIN_LENGTH:
+        found.append(
+            "XAPI_ACTOR_KEY debe tener al menos 32 caracteres cuando XAPI_LRS_URL está "
+            "definida: es la clave de los seudónimos de los educandos en el LRS. Genere una "
+            "con `python -c 'import secrets; print(secrets.token_urlsafe(48))'` y no la "
+            "cambie: con otra clave cada educando tendría otro seudónimo."
+        )
+    return found
+
+
 def refuse_unsafe(found: list[str]) -> None:
     """Raise ``ImproperlyConfigured`` listing every problem at once (fixing one at a time
     across restarts is a bad afternoon)."""
