@@ -15,6 +15,16 @@ from lms.form_ids import posted_uuid
 MAX_ANSWER_LENGTH = 200
 
 
+def _posted_answers(request) -> dict[str, list[str]]:
+    """The answers a quiz form sent, by question block id (fields ``q-<block id>``),
+    each value and the number of values cut to a sane size."""
+    return {
+        key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
+        for key in request.POST
+        if key.startswith("q-")
+    }
+
+
 @require_POST
 @login_required
 def submit(request, page_id: int):
@@ -25,11 +35,7 @@ def submit(request, page_id: int):
     that is out of date. ``shown_at`` (signed) is when the page was shown: the attempt
     records how long it took."""
     assessment = get_object_or_404(courses_models.AssessmentPage.objects.live(), pk=page_id)
-    answers = {
-        key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
-        for key in request.POST
-        if key.startswith("q-")
-    }
+    answers = _posted_answers(request)
     try:
         attempt = api.submit_attempt(
             user=request.user,
@@ -103,11 +109,7 @@ def entry_check(request, course_id: int):
         pk=course_id,
     )
     if request.method == "POST":
-        answers = {
-            key[2:]: [value[:MAX_ANSWER_LENGTH] for value in request.POST.getlist(key)][:20]
-            for key in request.POST
-            if key.startswith("q-")
-        }
+        answers = _posted_answers(request)
         try:
             entry = api.submit_entry_check(user=request.user, course=course, answers=answers)
         except api.EntryCheckError as error:
