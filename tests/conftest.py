@@ -75,6 +75,21 @@ def _each_test_starts_with_an_empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _rate_limit_windows_hold_still(monkeypatch):
+    """django-ratelimit counts in fixed windows that follow the clock (a minute for 30/m):
+    the requests of a test that counts up to a limit could straddle two windows on a slow
+    run, the count would start again and the 429 never come (it did, once, in CI). Within
+    one test the limiter's clock stands still; a test that needs time to pass moves it."""
+    import time
+    from types import SimpleNamespace
+
+    from django_ratelimit import core as ratelimit_core
+
+    now = time.time()
+    monkeypatch.setattr(ratelimit_core, "time", SimpleNamespace(time=lambda: now))
+
+
+@pytest.fixture(autouse=True)
 def _no_test_leaves_its_settings_behind():
     """A test's own storage or broker must end with it: a settings override restored in
     the wrong order (pytest-django's ``settings`` torn down after a fixture's

@@ -6,8 +6,6 @@ The page and its JSON are never cached (a revocation shows at once). The fuzzing
 same form with hypothesis is in tests/test_public_forms.py.
 """
 
-import time
-from types import SimpleNamespace
 from unittest import mock
 from urllib.parse import quote
 
@@ -15,7 +13,6 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.utils.html import escape
-from django_ratelimit import core as ratelimit_core
 
 from lms.certificates import folio, forms
 
@@ -269,15 +266,11 @@ RATE_LIMITED = "Se hicieron muchas consultas seguidas desde esta conexión."
 
 
 def _until_limited(client, address, **extra):
-    """31 requests in one rate-limit window. The limiter's windows follow the clock: the
-    requests of a slow run could straddle two of them (the count starts again, no 429), so
-    its clock is held still meanwhile."""
-    now = time.time()
-    still = SimpleNamespace(time=lambda: now)
-    with mock.patch.object(ratelimit_core, "time", still):
-        for _ in range(30):
-            assert client.get(address, **extra).status_code != 429
-        return client.get(address, **extra)
+    """31 requests in one rate-limit window (the limiter's clock stands still in tests:
+    ``tests/conftest.py``)."""
+    for _ in range(30):
+        assert client.get(address, **extra).status_code != 429
+    return client.get(address, **extra)
 
 
 def test_a_rate_limited_json_address_answers_json(client, db):
