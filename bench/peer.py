@@ -1,7 +1,10 @@
 """Aula's lesson page against the closest Wagtail peer (wagtail-lms), in one run.
 
 Both servers run the same way: gunicorn with 2 sync workers, DEBUG off, SQLite in WAL
-mode (or Aula on PostgreSQL with DATABASE_URL), on 127.0.0.1. Each serves a lesson of
+mode (or Aula on PostgreSQL with DATABASE_URL), on 127.0.0.1. Each runs as it is
+deployed: the peer with its own settings, Aula with its production settings (the cache
+and sessions in Redis, ``AULA_PEER_REDIS_URL``, database 12; only the redirect to HTTPS
+is off, as there is no proxy in front). Each serves a lesson of
 about the same text size to an enrolled learner, and the peer kit's own ``bench.py``
 measures both, one after the other: single-client median and p95, requests per second
 with 8 concurrent clients, HTML size. The peer kit's ``queries.py`` counts the SQL of a
@@ -15,8 +18,10 @@ The machine is shared: compare within one run, never across runs.
 """
 
 import argparse
+import base64
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -31,7 +36,21 @@ KIT = Path(os.environ.get("PEER_KIT", ROOT.parent / "shared/tools/peer-wagtail-l
 PEER_DIR = Path(os.environ.get("PEER_DIR", "/tmp/peer-wagtail-lms"))  # noqa: S108 (the kit's own default)
 LESSON_SLUG = "enviar-dinero-a-casa"  # about 2,500 characters of text, like the peer's
 
-configure(ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
+REDIS_URL = os.environ.get("AULA_PEER_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+
+# The production settings with every variable they require (this process's and the
+# server's: the session made here is read there, signed with the same secret).
+configure(
+    DJANGO_SETTINGS_MODULE="lms.settings.production",
+    DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+    AULA_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(),
+    ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+    AULA_PUBLIC_URL="https://aula.example.org",  # only printed on constancias
+    EMAIL_URL="smtp+tls://aula:secreto@smtp.example.org:587",
+    CACHE_URL=f"{REDIS_URL}/12",
+    CELERY_BROKER_URL=f"{REDIS_URL}/11",
+    SECURE_SSL_REDIRECT="false",
+)
 
 
 def _free_port() -> int:

@@ -58,7 +58,9 @@ from courses.models import (
     HomePage,
     Module,
 )
+from courses.models.routing import current_generation as page_generation
 from courses.models.routing import serve as serve_page
+from courses.page_cache import body_is_shared
 from courses.selectors import (
     CourseSteps,
     OfflinePage,
@@ -89,6 +91,7 @@ __all__ = [
     "Step",
     "assessment_warnings",
     "assign_asesores",
+    "body_is_shared",
     "catalog_courses",
     "catalog_filters",
     "course_collection",
@@ -111,6 +114,7 @@ __all__ = [
     "modules_by_key",
     "offline_pages",
     "outcome_groups",
+    "page_generation",
     "page_revision",
     "page_urls",
     "review_assessment",

@@ -18,10 +18,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction, Site
 
 from courses.models import CoursePage
-from courses.models.routing import RESTRICTIONS_KEY
+from courses.models.routing import GENERATION_KEY, RESTRICTIONS_KEY, current_generation
 from courses.selectors import FILTER_CHOICES_KEY, OUTLINE_KEY, STEPS_KEY
 
 
@@ -66,18 +66,8 @@ def _forget_keys(keys: list[str]) -> None:
 # made since, and on who is looking (staff also get the original).
 
 BODY_KEY = "aula:body:{page}:{revision}:{language}:{generation}"
-GENERATION_KEY = "aula:body-generation"
 BODY_SECONDS = 24 * 3600
 _DYNAMIC_BLOCKS = frozenset({"video", "audio"})
-
-
-def _generation() -> str:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        cache.add(GENERATION_KEY, generation, None)
-        generation = cache.get(GENERATION_KEY, generation)
-    return str(generation)
 
 
 def forget_rendered_bodies() -> None:
@@ -91,16 +81,22 @@ def forget_rendered_bodies() -> None:
     transaction.on_commit(bump)
 
 
-def _cacheable(page: Any, context: Any) -> bool:
-    request = context.get("request")
-    if request is None or getattr(request, "is_preview", False):
-        return False
+def body_is_shared(page: Any) -> bool:
+    """Whether ``page`` shows its published revision with a body that is the same for
+    everyone (no video or audio block): what may be kept per revision."""
     if not page.live or not page.live_revision_id:
         return False
     raw = getattr(page.body, "raw_data", None)
     if raw is None:
         return False
     return not any(block.get("type") in _DYNAMIC_BLOCKS for block in raw)
+
+
+def _cacheable(page: Any, context: Any) -> bool:
+    request = context.get("request")
+    if request is None or getattr(request, "is_preview", False):
+        return False
+    return body_is_shared(page)
 
 
 def rendered_body(*, page: Any, context: Any) -> SafeString:
@@ -119,7 +115,7 @@ def rendered_body(*, page: Any, context: Any) -> SafeString:
         page=page.pk,
         revision=page.live_revision_id,
         language=get_language(),
-        generation=_generation(),
+        generation=current_generation(),
     )
     html = cache.get(key)
     if html is None:
@@ -141,7 +137,14 @@ def _media_changed(sender: Any, **kwargs: Any) -> None:
 
 
 def _curriculum_changed(sender: Any, **kwargs: Any) -> None:
+    # The filters, and the pages kept with their course and its module (routing).
     _forget_keys([FILTER_CHOICES_KEY])
+    forget_rendered_bodies()
+
+
+def _site_changed(sender: Any, **kwargs: Any) -> None:
+    # A site's host, port or root page: the routes kept under the generation.
+    forget_rendered_bodies()
 
 
 def _page_moved(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -168,6 +171,8 @@ def connect() -> None:
     ):
         signal.connect(_page_changed, dispatch_uid=f"aula-outline-{name}")
     post_page_move.connect(_page_moved, dispatch_uid="aula-outline-moved")
+    for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
+        signal.connect(_site_changed, sender=Site, dispatch_uid=f"aula-routes-site-{name}")
     from courses.models import Eje, Level, Module
 
     for model in (Module, Level, Eje):

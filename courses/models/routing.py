@@ -24,14 +24,25 @@ every request with two or three queries, and the course outline excludes private
 with another. Aula does not use it, but an administrator may: whether any restriction
 exists is kept in the cache (forgotten by ``courses.page_cache`` when a restriction is
 saved or deleted), and only then are the queries made. A site without restrictions skips them.
+
+A page found is also kept in the cache, with its site and its course, under the path,
+the host and the *generation*: a value that changes whenever any page, site, picture or
+document is saved, published, unpublished, moved or deleted (``courses.page_cache``
+connects the signals). The next request on any process then finds the page, its site
+and its course with no query at all, and a change is seen on the next request
+everywhere, because every key of the generation before is simply never read again. The
+cache is shared by every process in production (Redis), so nothing is flushed by hand.
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from typing import Any
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import split_domain_port
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.url_routing import RouteResult
 
@@ -39,6 +50,26 @@ TYPE_KEY = "aula:page-type:{}"
 TYPE_SECONDS = 24 * 60 * 60
 RESTRICTIONS_KEY = "aula:view-restrictions"
 RESTRICTIONS_SECONDS = 24 * 60 * 60
+GENERATION_KEY = "aula:body-generation"
+ROUTE_KEY = "aula:route:{generation}:{where}"
+ROUTE_SECONDS = 24 * 60 * 60
+
+
+def current_generation(request: HttpRequest | None = None) -> str:
+    """The pages' generation: renewed by ``courses.page_cache`` whenever a page, a site, a
+    picture or a document changes; what every cached page, route and body is kept under.
+    With ``request``, read once for that request (its route and its page's shell)."""
+    remembered = getattr(request, "_aula_generation", None)
+    if remembered is not None:
+        return str(remembered)
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.add(GENERATION_KEY, generation, None)
+        generation = cache.get(GENERATION_KEY, generation)
+    if request is not None:
+        request._aula_generation = generation  # type: ignore[attr-defined]
+    return str(generation)
 
 
 def page_at(url_path: str) -> Page | None:
@@ -60,10 +91,27 @@ def page_at(url_path: str) -> Page | None:
     return page.specific
 
 
+def _route_key(request: HttpRequest, path: str) -> str:
+    """The cache key of a route: host, port and path (hashed: a path may hold characters
+    or a length a cache key must not), under the current generation."""
+    hostname, _port = split_domain_port(request.get_host())
+    where = f"{hostname}|{request.get_port()}|{path}"
+    digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
+    return ROUTE_KEY.format(generation=current_generation(request), where=digest)
+
+
 def route_for_request(request: HttpRequest, path: str) -> RouteResult | None:
-    """What Wagtail's ``Page.route_for_request`` answers, looked up by ``url_path``: the
+    """What Wagtail's ``Page.route_for_request`` answers: from the cache (no query) when
+    the page was found under the current generation, else looked up by ``url_path``: the
     site (one query), its root's path (Wagtail's cached site root paths), then the page
-    (``page_at``). A path that is no page's falls back to Wagtail's walk."""
+    (``page_at``) and its course, all then kept. A path that is no page's falls back to
+    Wagtail's walk."""
+    key = _route_key(request, path)
+    found = cache.get(key)
+    if found is not None:
+        site, page = found
+        request._wagtail_site = site  # type: ignore[attr-defined]  # what find_for_request keeps
+        return RouteResult(page)
     site = Site.find_for_request(request)
     if site is None:
         return None
@@ -81,6 +129,10 @@ def route_for_request(request: HttpRequest, path: str) -> RouteResult | None:
             return None
     if not page.live:
         return None
+    from courses.selectors import course_of_page
+
+    course_of_page(page=page, remember=True)  # kept with the page: no query next time
+    cache.set(key, (site, page), ROUTE_SECONDS)
     return RouteResult(page)
 
 

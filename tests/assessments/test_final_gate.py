@@ -188,19 +188,19 @@ class TestContinuar:
         assert f"Continuar: {second.title}" in client.get("/mis-cursos/").content.decode()
 
 
-def test_the_gated_final_page_takes_8_queries_whatever_the_lessons(
+def test_the_gated_final_page_takes_5_queries_whatever_the_lessons(
     client, enrolled, course, django_assert_num_queries
 ):
-    """Session, user, site, the page (routed in one lookup), the course, the enrollment, the
-    learner's attempts and progress: the pending lessons' titles and addresses come from
-    the cached study steps and outline."""
+    """Session, user, the enrollment, the learner's attempts and progress: the site, the
+    page and its course come from the kept route, the pending lessons' titles and
+    addresses from the cached study steps and outline."""
     final = course.final_assessment
     client.force_login(enrolled)
     assert (
         "El examen final se abre al terminar las lecciones"
         in client.get(final.url).content.decode()
     )
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         html = client.get(final.url).content.decode()
     first = LessonPage.objects.live().descendant_of(course).order_by("path").first()
     assert f'<a href="{first.url}">{first.title}</a>' in html

@@ -108,10 +108,9 @@ def test_lesson_page_queries_for_an_enrolled_learner_do_not_grow(client, educand
 def test_lesson_page_query_count_is_pinned(client, enrolled, page, django_assert_num_queries):
     client.force_login(enrolled)
     client.get(page.url)
-    # Session, user, site, the page (routed by its url_path in one lookup), the course,
-    # the enrollment and the learner's progress. The lesson's blocks (with their picture)
-    # come from the cache of its published revision, the course outline from the cache,
-    # and Wagtail's privacy check makes no query while no page is private
-    # (tests/courses/test_page_cache.py).
-    with django_assert_num_queries(7):
+    # Session, user, the enrollment and the learner's progress. The site, the page and its
+    # course come from the route kept under the pages' generation, the rest of the page
+    # from its shell (lms/progress/lesson_shell.py), and Wagtail's privacy check makes no
+    # query while no page is private (tests/courses/test_page_cache.py).
+    with django_assert_num_queries(4):
         client.get(page.url)

@@ -16,6 +16,7 @@ def lesson_progress_panel(context, page, next_step=None):
     status = None
     if user.is_authenticated:
         status = api.lesson_status_for(user_id=user.pk, page_ids=[page.pk]).get(page.pk)
+    shell = context.get("aula_shell")  # rendering a shell: marks, filled in per request
     return {
         "request": request,
         "page": page,
@@ -25,7 +26,8 @@ def lesson_progress_panel(context, page, next_step=None):
         "heartbeat_seconds": api.HEARTBEAT_MAX_SECONDS // 2,
         # The id of the "completed" event the form sends, new each time the page is shown:
         # the form posted twice, or also sent by the offline queue, is one event.
-        "event_id": uuid.uuid4(),
+        "event_id": shell.event if shell else uuid.uuid4(),
+        "aula_shell": shell,
     }
 
 
@@ -41,5 +43,9 @@ def course_resume(context, course):
 
 @register.simple_tag(takes_context=True)
 def learner_queue_key(context) -> str:
-    """The signed-in learner's offline queue key (what a batch says in ``learner``)."""
+    """The signed-in learner's offline queue key (what a batch says in ``learner``); its
+    mark in a lesson page's shell (``lms.progress.lesson_shell``)."""
+    shell = context.get("aula_shell")
+    if shell is not None:
+        return str(shell.learner)
     return api.queue_key(user_id=context["request"].user.pk)
