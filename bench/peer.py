@@ -30,7 +30,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, configure, machine, prepare_site
+from common import ROOT, configure, ensure_database, machine, prepare_site
 
 KIT = Path(os.environ.get("PEER_KIT", ROOT.parent / "shared/tools/peer-wagtail-lms"))
 PEER_DIR = Path(os.environ.get("PEER_DIR", "/tmp/peer-wagtail-lms"))  # noqa: S108 (the kit's own default)
@@ -127,6 +127,7 @@ def main() -> None:
     if not peer_python.exists():
         raise SystemExit(f"run {KIT / 'setup.sh'} first (the peer's venv is not in {PEER_DIR})")
 
+    ensure_database()  # on PostgreSQL: created when missing
     prepare_site(static=True)
     cookie, path = _aula_session()
     aula_queries = _aula_queries(path)
