@@ -4,8 +4,9 @@ The lesson page is the page learners open most (one every minute or two while th
 study), and almost all of it is the same for everyone: the header, the lesson, the
 course's steps. What is theirs is small: whether they finished the lesson, their offline
 queue key, their CSRF token, and the id of the "completed" event the form would send.
-So the page is rendered once with a mark in each of those four places, kept in the cache
-(the *shell*), and every request fills the marks in. Nothing is flushed by hand: the key
+So the page is rendered once for "finished" and once for "not yet", with a mark where each
+of the other three goes, kept in the cache (the *shell*), and every request fills the
+marks in. Nothing is flushed by hand: the key
 holds the page's published revision, the language, the address, whether the lesson is
 finished, and the pages' generation (``courses.api.page_generation``), which any page,
 site, picture or document change renews, so a published, unpublished, moved or
@@ -37,6 +38,7 @@ from django.utils.translation import get_language
 from courses import api as courses_api
 from courses import read_models as courses_models
 from lms.progress import events, selectors
+from lms.progress.models import ProgressStatus
 
 SHELL_KEY = "aula:lesson-shell:{page}:{revision}:{language}:{where}:{done}:{generation}"
 SHELL_SECONDS = 24 * 3600
@@ -85,7 +87,7 @@ def serve(page: Any, request: HttpRequest) -> HttpResponse | None:
     if user_id is None:
         return None
     status = selectors.lesson_status_for(user_id=user_id, page_ids=[page.pk]).get(page.pk)
-    done = status is not None and status.status == "completed"
+    done = status is not None and status.status == ProgressStatus.COMPLETED
     where = hashlib.blake2b(request.path.encode(), digest_size=12).hexdigest()
     key = SHELL_KEY.format(
         page=page.pk,
