@@ -154,9 +154,11 @@ def _page_moved(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def _restriction_changed(sender: Any, **kwargs: Any) -> None:
-    # Whether any restriction exists, and every outline (they leave private pages out).
+    # Whether any restriction exists, every outline (they leave private pages out), and
+    # the routes (each is kept knowing whether any restriction exists).
     _forget_keys([RESTRICTIONS_KEY])
     forget_every_outline()
+    forget_rendered_bodies()
 
 
 def connect() -> None:

@@ -25,13 +25,15 @@ with another. Aula does not use it, but an administrator may: whether any restri
 exists is kept in the cache (forgotten by ``courses.page_cache`` when a restriction is
 saved or deleted), and only then are the queries made. A site without restrictions skips them.
 
-A page found is also kept in the cache, with its site and its course, under the path,
-the host and the *generation*: a value that changes whenever any page, site, picture or
-document is saved, published, unpublished, moved or deleted (``courses.page_cache``
-connects the signals). The next request on any process then finds the page, its site
-and its course with no query at all, and a change is seen on the next request
-everywhere, because every key of the generation before is simply never read again. The
-cache is shared by every process in production (Redis), so nothing is flushed by hand.
+A page found is also kept in the cache, with its site, its course and whether any view
+restriction exists, under the path and the host, together with the *generation* it was
+found in: a value that changes whenever any page, site, picture, document or view
+restriction is saved, published, unpublished, moved or deleted (``courses.page_cache``
+connects the signals). The generation and the route are read in one round trip to the
+cache; a route kept in another generation is not used. The next request on any process
+then finds the page, its site and its course with no query at all, and a change is seen
+on the next request everywhere. The cache is shared by every process in production
+(Redis), so nothing is flushed by hand.
 """
 
 from __future__ import annotations
@@ -51,25 +53,32 @@ TYPE_SECONDS = 24 * 60 * 60
 RESTRICTIONS_KEY = "aula:view-restrictions"
 RESTRICTIONS_SECONDS = 24 * 60 * 60
 GENERATION_KEY = "aula:body-generation"
-ROUTE_KEY = "aula:route:{generation}:{where}"
+ROUTE_KEY = "aula:route:{where}"
 ROUTE_SECONDS = 24 * 60 * 60
 
 
 def current_generation(request: HttpRequest | None = None) -> str:
     """The pages' generation: renewed by ``courses.page_cache`` whenever a page, a site, a
-    picture or a document changes; what every cached page, route and body is kept under.
-    With ``request``, read once for that request (its route and its page's shell)."""
+    picture, a document or a view restriction changes; what every cached page, route and
+    body is kept under. With ``request``, read once for that request (its route and its
+    page's shell)."""
     remembered = getattr(request, "_aula_generation", None)
     if remembered is not None:
         return str(remembered)
     generation = cache.get(GENERATION_KEY)
     if generation is None:
-        generation = uuid.uuid4().hex
-        cache.add(GENERATION_KEY, generation, None)
-        generation = cache.get(GENERATION_KEY, generation)
+        generation = _first_generation()
     if request is not None:
         request._aula_generation = generation  # type: ignore[attr-defined]
     return str(generation)
+
+
+def _first_generation() -> str:
+    """A generation where the cache has none (empty, or the key was evicted): the first
+    process to add one wins, and every process then reads that one."""
+    generation = uuid.uuid4().hex
+    cache.add(GENERATION_KEY, generation, None)
+    return str(cache.get(GENERATION_KEY, generation))
 
 
 def page_at(url_path: str) -> Page | None:
@@ -93,23 +102,25 @@ def page_at(url_path: str) -> Page | None:
 
 def _route_key(request: HttpRequest, path: str) -> str:
     """The cache key of a route: host, port and path (hashed: a path may hold characters
-    or a length a cache key must not), under the current generation."""
+    or a length a cache key must not)."""
     hostname, _port = split_domain_port(request.get_host())
     where = f"{hostname}|{request.get_port()}|{path}"
-    digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
-    return ROUTE_KEY.format(generation=current_generation(request), where=digest)
+    return ROUTE_KEY.format(where=hashlib.blake2b(where.encode(), digest_size=16).hexdigest())
 
 
 def route_for_request(request: HttpRequest, path: str) -> RouteResult | None:
     """What Wagtail's ``Page.route_for_request`` answers: from the cache (no query) when
-    the page was found under the current generation, else looked up by ``url_path``: the
+    the page was found in the current generation, else looked up by ``url_path``: the
     site (one query), its root's path (Wagtail's cached site root paths), then the page
     (``page_at``) and its course, all then kept. A path that is no page's falls back to
     Wagtail's walk."""
     key = _route_key(request, path)
-    found = cache.get(key)
-    if found is not None:
-        site, page = found
+    found = cache.get_many([GENERATION_KEY, key])  # one round trip for both
+    generation = found.get(GENERATION_KEY) or _first_generation()
+    request._aula_generation = generation  # type: ignore[attr-defined]
+    kept = found.get(key)
+    if kept is not None and kept[0] == generation:
+        _generation, site, page = kept
         request._wagtail_site = site  # type: ignore[attr-defined]  # what find_for_request keeps
         return RouteResult(page)
     site = Site.find_for_request(request)
@@ -132,7 +143,9 @@ def route_for_request(request: HttpRequest, path: str) -> RouteResult | None:
     from courses.selectors import course_of_page
 
     course_of_page(page=page, remember=True)  # kept with the page: no query next time
-    cache.set(key, (site, page), ROUTE_SECONDS)
+    # Kept with the page too: a restriction added or removed renews the generation.
+    page._aula_view_restrictions = view_restrictions_exist()  # type: ignore[attr-defined]
+    cache.set(key, (generation, site, page), ROUTE_SECONDS)
     return RouteResult(page)
 
 
@@ -160,6 +173,10 @@ class RestrictionsSkippedMixin:
     restriction."""
 
     def get_view_restrictions(self) -> Any:
-        if not view_restrictions_exist():
+        # A page routed from the cache knows (``route_for_request``); another asks.
+        exist = self.__dict__.get("_aula_view_restrictions")
+        if exist is None:
+            exist = view_restrictions_exist()
+        if not exist:
             return PageViewRestriction.objects.none()
         return super().get_view_restrictions()  # type: ignore[misc]

@@ -11,7 +11,7 @@ holds the page's published revision, the language, the address, whether the less
 finished, and the pages' generation (``courses.api.page_generation``), which any page,
 site, picture or document change renews, so a published, unpublished, moved or
 re-ordered page, or a new title in the course's outline, is never served stale. The
-learner's own state is read on every request (``lesson_status_for``, one query), so it is
+learner's own state is read on every request (``lesson_completed``, one query), so it is
 always current.
 
 The page is rendered in full, as before, when anything else would differ: a preview, a
@@ -38,7 +38,6 @@ from django.utils.translation import get_language
 from courses import api as courses_api
 from courses import read_models as courses_models
 from lms.progress import events, selectors
-from lms.progress.models import ProgressStatus
 
 SHELL_KEY = "aula:lesson-shell:{page}:{revision}:{language}:{where}:{done}:{generation}"
 SHELL_SECONDS = 24 * 3600
@@ -86,8 +85,7 @@ def serve(page: Any, request: HttpRequest) -> HttpResponse | None:
     user_id = request.user.pk
     if user_id is None:
         return None
-    status = selectors.lesson_status_for(user_id=user_id, page_ids=[page.pk]).get(page.pk)
-    done = status is not None and status.status == ProgressStatus.COMPLETED
+    done = selectors.lesson_completed(user_id=user_id, page_id=page.pk)
     where = hashlib.blake2b(request.path.encode(), digest_size=12).hexdigest()
     key = SHELL_KEY.format(
         page=page.pk,

@@ -114,3 +114,31 @@ def test_lesson_page_query_count_is_pinned(client, enrolled, page, django_assert
     # query while no page is private (tests/courses/test_page_cache.py).
     with django_assert_num_queries(4):
         client.get(page.url)
+
+
+def test_the_written_out_enrollment_query_answers_as_the_orm_does(make_user, course, catalog):
+    """``is_enrolled`` runs its query written out (the hottest one of the site): for every
+    case it answers what the ORM's query answers."""
+    from lms.enrollment.models import Enrollment
+
+    other_course = add_course(catalog=catalog, slug="otro-curso", title="Otro", lessons=1)
+    ana, beto, carla = (make_user(name) for name in ("ana-sql", "beto-sql", "carla-sql"))
+    api.enroll(user=ana, course=course)
+    api.enroll(user=beto, course=course)
+    api.withdraw(user=beto, course=course)
+    api.enroll(user=carla, course=other_course)
+    answers = {
+        (user.username, c.slug): api.is_enrolled(user=user, course_id=c.pk)
+        for user in (ana, beto, carla)
+        for c in (course, other_course)
+    }
+    assert answers == {
+        (user.username, c.slug): Enrollment.objects.filter(
+            user=user, course=c, withdrawn_at__isnull=True
+        ).exists()
+        for user in (ana, beto, carla)
+        for c in (course, other_course)
+    }
+    assert answers[("ana-sql", course.slug)] and answers[("carla-sql", "otro-curso")]
+    assert not answers[("beto-sql", course.slug)]  # withdrawn
+    assert sum(answers.values()) == 2

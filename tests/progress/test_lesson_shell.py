@@ -3,9 +3,11 @@ and its route from the cache (courses/models/routing.py): the same page a full r
 with each learner's own token, queue key and state, and never a stale one."""
 
 import re
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.test import Client
 from wagtail.models import PageViewRestriction, Site
 
@@ -106,6 +108,35 @@ def test_finishing_a_lesson_shows_on_the_next_view_with_its_message(ana):
     assert "Ya terminó esta lección." in html and "Marcar como terminada" not in html
 
 
+_MISSING = object()
+ROUND_TRIPS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "touch")
+
+
+def test_a_lesson_from_its_shell_asks_the_cache_twice(ana):
+    """Each round trip to the cache (Redis in production) is a wait on a busy server: a
+    lesson from its shell asks for the generation with the route (one ``get_many``), then
+    for the shell; whether any view restriction exists comes with the route."""
+    client, _user = ana
+    url = _lesson(1).url
+    client.get(url)
+    backend = caches["default"]
+    with mock.patch.multiple(
+        backend, **{name: mock.DEFAULT for name in ROUND_TRIPS}, autospec=False
+    ) as calls:
+        for name, fake in calls.items():
+            fake.side_effect = getattr(type(backend), name).__get__(backend)
+        # One call, one round trip (Redis's MGET), whatever the local cache does inside.
+        calls["get_many"].side_effect = lambda keys, **kw: {
+            key: value
+            for key in keys
+            if (value := type(backend).get(backend, key, _MISSING, **kw)) is not _MISSING
+        }
+        response = client.get(url)
+    assert response.status_code == 200 and response.templates == []
+    asked = {name: fake.call_count for name, fake in calls.items() if fake.call_count}
+    assert asked == {"get_many": 1, "get": 1}
+
+
 def test_an_address_with_a_query_string_is_rendered_in_full(ana):
     client, _user = ana
     url = _lesson(1).url
@@ -169,6 +200,8 @@ class TestNeverStale:
         )
         html = self.client.get(lesson.url).content.decode()
         assert 'name="password"' in html and "Marcar como terminada" not in html
+        PageViewRestriction.objects.filter(page=lesson).delete()
+        assert "Marcar como terminada" in self.client.get(lesson.url).content.decode()
 
     def test_a_learner_withdrawn_is_refused(self, course):
         user = get_user_model().objects.get(username="ana-molde")
@@ -211,3 +244,19 @@ def test_a_body_with_video_or_audio_is_not_shared():
     unpublished = Raw(["paragraph"])
     unpublished.live = False
     assert not courses_api.body_is_shared(unpublished)
+
+
+def test_lesson_completed_answers_for_that_learner_and_that_lesson_only(ana, course):
+    """The shell's written-out query: finished, started and never opened, and another
+    learner's progress on the same lesson."""
+    from lms.progress import api as progress_api
+    from lms.progress import selectors
+
+    _client, user = ana
+    _beto_client, beto = _learner_client(course, "beto-completo")
+    progress_api.record_server_event(user=user, verb="completed", page_id=_lesson(1).pk)
+    progress_api.record_server_event(user=user, verb="started", page_id=_lesson(2).pk)
+    assert selectors.lesson_completed(user_id=user.pk, page_id=_lesson(1).pk)
+    assert not selectors.lesson_completed(user_id=user.pk, page_id=_lesson(2).pk)  # started
+    assert not selectors.lesson_completed(user_id=user.pk, page_id=_lesson(3).pk)
+    assert not selectors.lesson_completed(user_id=beto.pk, page_id=_lesson(1).pk)
