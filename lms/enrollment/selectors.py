@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from lms import sql
 from lms.accounts import api as accounts_api
 from lms.enrollment.models import Enrollment, Grupo, Membership, Sede
 
@@ -65,25 +65,13 @@ def is_enrolled(*, user: User | AnonymousUser, course_id: int) -> bool:
     return user.is_authenticated and _enrolled(user_id=user.pk, course_id=course_id)
 
 
-# The query of ``is_enrolled``, written out: it runs for every lesson and assessment a
-# learner opens, and there building it with the ORM each time cost more than running it
-# (the lesson page, bench/peer.py). Names from the model; the same SQL for SQLite and
-# PostgreSQL. tests/enrollment/test_access.py checks it answers as the ORM query does.
-_ENROLLED_SQL = (  # noqa: S608 (names from the model, values as parameters)
-    'SELECT 1 FROM "{table}" WHERE "{user}" = %s AND "{course}" = %s '
-    'AND "{withdrawn}" IS NULL LIMIT 1'
-).format(
-    table=Enrollment._meta.db_table,
-    user=Enrollment._meta.get_field("user").column,
-    course=Enrollment._meta.get_field("course").column,
-    withdrawn=Enrollment._meta.get_field("withdrawn_at").column,
-)
+# Written out (``lms.sql``): it runs for every lesson and assessment a learner opens.
+# tests/enrollment/test_access.py checks it answers as the ORM query does.
+_ENROLLED = sql.exists_query(Enrollment, equal=["user", "course"], empty=["withdrawn_at"])
 
 
 def _enrolled(*, user_id: int, course_id: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(_ENROLLED_SQL, [user_id, course_id])
-        return cursor.fetchone() is not None
+    return sql.exists(_ENROLLED, [user_id, course_id])
 
 
 def enrolled_course_ids(*, user_id: int, course_ids: Iterable[int]) -> set[int]:

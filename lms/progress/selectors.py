@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import connection
-
 from courses import api as courses_api
 from courses import read_models as courses_models
+from lms import sql
 from lms.enrollment import api as enrollment_api
 from lms.enrollment import read_models as enrollment_models
 from lms.progress.models import CourseProgress, LearningEvent, LessonProgress, ProgressStatus
@@ -26,24 +25,13 @@ def course_progress_for(*, user_id: int, course_ids: Iterable[int]) -> dict[int,
     }
 
 
-# The query of ``lesson_completed``, written out: it runs for every lesson page a learner
-# opens (``lesson_shell``), where building it with the ORM each time cost more than
-# running it. Names from the model; the same SQL for SQLite and PostgreSQL.
-_COMPLETED_SQL = (  # noqa: S608 (names from the model, values as parameters)
-    'SELECT 1 FROM "{table}" WHERE "{user}" = %s AND "{page}" = %s AND "{status}" = %s LIMIT 1'
-).format(
-    table=LessonProgress._meta.db_table,
-    user=LessonProgress._meta.get_field("user").column,
-    page=LessonProgress._meta.get_field("page_id").column,
-    status=LessonProgress._meta.get_field("status").column,
-)
+# Written out (``lms.sql``): it runs for every lesson page a learner opens (``lesson_shell``).
+_COMPLETED = sql.exists_query(LessonProgress, equal=["user", "page_id", "status"])
 
 
 def lesson_completed(*, user_id: int, page_id: int) -> bool:
     """Whether the learner has finished this lesson (or passed this assessment)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_COMPLETED_SQL, [user_id, page_id, ProgressStatus.COMPLETED.value])
-        return cursor.fetchone() is not None
+    return sql.exists(_COMPLETED, [user_id, page_id, ProgressStatus.COMPLETED.value])
 
 
 def lesson_status_for(*, user_id: int, page_ids: Iterable[int]) -> dict[int, LessonProgress]:
