@@ -128,19 +128,23 @@ def gain_cells(
     grupos, enrollments = Grupo._meta.db_table, Enrollment._meta.db_table
     joins = ""
     where = [f"g.sede_id IN ({', '.join(['%s'] * len(sede_ids))})"]
-    params: list[int | datetime] = [*sede_ids]
+    params: list[int | str | datetime | None] = [*sede_ids]
     if grupo is not None:
         where.append("g.id = %s")
         params.append(grupo.pk)
     start, end = _bounds(period)
     if start is not None or end is not None:
         joins = f" JOIN {enrollments} en ON en.user_id = ec.user_id AND en.course_id = ec.course_id"
+        # Written-out SQL gets no field to prepare its values: SQLite keeps datetimes as
+        # UTC text, so an aware bound must be adapted as the ORM would, or it is compared
+        # as local-time text (off by the zone's offset in the evening).
+        adapt = connection.ops.adapt_datetimefield_value
         if start is not None:
             where.append("en.enrolled_at >= %s")
-            params.append(start)
+            params.append(adapt(start))
         if end is not None:
             where.append("en.enrolled_at < %s")
-            params.append(end)
+            params.append(adapt(end))
     pre = "CAST(ec.score AS DOUBLE PRECISION)"
     post = "CAST(a.score AS DOUBLE PRECISION)"
     sql = f"""

@@ -4,7 +4,7 @@ with Hake's g, its interval, and no figure for a group too small."""
 import math
 import random
 import statistics
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -171,6 +171,27 @@ class TestLearningGains:
             period=Period(date(2000, 1, 1), today - timedelta(days=100)),
         )
         assert past.n == 10
+
+    def test_a_period_ends_at_midnight_in_the_sites_zone_whatever_the_hour(self, data):
+        """Enrolled at 23:30 on the period's last day (local time): in; at 00:30 the next
+        day: out. Written with fixed times, so it holds at any hour the suite runs; the
+        evening is when local and UTC dates differ (SQLite stores UTC text)."""
+        zone = timezone.get_current_timezone()
+        last_day = date(2026, 3, 10)
+        late = datetime.combine(last_day, time(23, 30), zone)
+        Enrollment.objects.filter(user__username__startswith="norte").update(enrolled_at=late)
+        Enrollment.objects.filter(user__username__startswith="sur-").update(
+            enrolled_at=late + timedelta(hours=1)
+        )
+        scope = [data["norte"], data["sur"]]
+        _, until_last_day = learning_gains(
+            sedes=scope, by="sede", period=Period(last_day - timedelta(days=30), last_day)
+        )
+        assert until_last_day.n == 12
+        _, from_next_day = learning_gains(
+            sedes=scope, by="sede", period=Period(last_day + timedelta(days=1), None)
+        )
+        assert from_next_day.n == 10
 
     def test_queries_do_not_grow_with_learners(self, data, django_assert_num_queries, course):
         with django_assert_num_queries(2):
