@@ -1,6 +1,7 @@
 # Aula: the two commands are `make run` and `make test`. See README.md.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Python 3.12 where the machine has it, 3.11 otherwise (scripts/python.sh says why).
+PYTHON ?= $(shell bash scripts/python.sh)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -25,8 +26,11 @@ setup: install translations
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	bash scripts/system-deps.sh
+	@test -n "$(PYTHON)" || { echo "no Python 3.11 or 3.12 found" >&2; exit 1; }
+	@if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print(sys.version_info[:2])')" != "$$($(PYTHON) -c 'import sys; print(sys.version_info[:2])')" ]; then \
+	  echo "$(VENV) was made with another Python than $(PYTHON): making it again"; rm -rf $(VENV); fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
 export DJANGO_SETTINGS_MODULE=lms.settings.test
+# On Python 3.12+ coverage measures through sys.monitoring: a few percent of overhead
+# instead of the C tracer's ~75 % (tests/enrollment: 113 s against 64 s unmeasured on 3.11;
+# 71 s against 68 s on 3.12).
+if $bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+  export COVERAGE_CORE=${COVERAGE_CORE:-sysmon}
+fi
 
 echo "== ruff"
 $bin/ruff check .
