@@ -28,7 +28,7 @@ from lms.accounts import api, forms
 
 # Sign-up and reset codes log the person in themselves, past django-axes (which guards
 # only password guessing at the log-in form).
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "lms.accounts.backends.AccountBackend"
 
 
 def _safe_next(request: HttpRequest) -> str:

@@ -101,6 +101,10 @@ LOGOUT_REDIRECT_URL = "/"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses further attempts once a username is locked out.
     "axes.backends.AxesStandaloneBackend",
+    # Django's ModelBackend with the signed-in person's row read by a prepared query.
+    "lms.accounts.backends.AccountBackend",
+    # Only for sessions begun before AccountBackend (it names no other use): remove two
+    # weeks (SESSION_COOKIE_AGE) after a release that has it has been deployed.
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Failed logins are counted per username *and* address, so one learner's mistakes (or an
