@@ -178,5 +178,11 @@ class RestrictionsSkippedMixin:
         if exist is None:
             exist = view_restrictions_exist()
         if not exist:
-            return PageViewRestriction.objects.none()
+            none = PageViewRestriction.objects.none()
+            # Known empty: iterating it (Wagtail's privacy hook, on every page served) then
+            # builds and compiles no SQL, which ``none()`` alone still does (0.13 of 1.3 ms
+            # of a lesson). Django's prefetching fills a queryset's results the same way.
+            none._result_cache = []
+            none._prefetch_done = True
+            return none
         return super().get_view_restrictions()  # type: ignore[misc]

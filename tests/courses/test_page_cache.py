@@ -183,6 +183,35 @@ def test_a_site_with_a_restriction_somewhere_checks_it_on_every_page(client, rea
     assert 'name="password"' in response.content.decode()
 
 
+def test_with_no_restriction_the_privacy_check_compiles_no_sql(client, reader, small_course):
+    """Wagtail's privacy hook iterates ``get_view_restrictions()`` on every page served:
+    while none exists, that is an empty queryset known to be empty (no SQL built), and it
+    is still a queryset for Wagtail's other callers (privacy and copy views)."""
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+
+    lesson = _lesson(1)
+    _warm(client, small_course)
+    compile_sql = mock.patch.object(
+        SQLCompiler, "as_sql", autospec=True, side_effect=AssertionError("SQL was built")
+    )
+    with compile_sql:
+        restrictions = lesson.get_view_restrictions()
+        assert list(restrictions) == [] and not restrictions.exists()
+    assert list(restrictions.order_by("-page__depth")) == []
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def recording(compiler, *args, **kwargs):
+        compiled.append(compiler.query.model)
+        return as_sql(compiler, *args, **kwargs)
+
+    with mock.patch.object(SQLCompiler, "as_sql", recording):
+        assert client.get(lesson.url).status_code == 200
+    assert compiled and PageViewRestriction not in compiled
+
+
 class TestLessonBody:
     """A lesson's blocks are rendered once per published revision (``rendered_body``),
     and what they show is never stale."""
