@@ -86,6 +86,9 @@ def body_is_shared(page: Any) -> bool:
     everyone (no video or audio block): what may be kept per revision."""
     if not page.live or not page.live_revision_id:
         return False
+    known = page.__dict__.get("_aula_body_is_shared")  # a lesson routed from the cache
+    if known is not None:
+        return bool(known)
     raw = getattr(page.body, "raw_data", None)
     if raw is None:
         return False

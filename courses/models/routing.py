@@ -38,6 +38,7 @@ on the next request everywhere. The cache is shared by every process in producti
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import uuid
 from typing import Any
@@ -145,8 +146,26 @@ def route_for_request(request: HttpRequest, path: str) -> RouteResult | None:
     course_of_page(page=page, remember=True)  # kept with the page: no query next time
     # Kept with the page too: a restriction added or removed renews the generation.
     page._aula_view_restrictions = view_restrictions_exist()  # type: ignore[attr-defined]
-    cache.set(key, (generation, site, page), ROUTE_SECONDS)
+    cache.set(key, (generation, site, _as_kept(page)), ROUTE_SECONDS)
     return RouteResult(page)
+
+
+def _as_kept(page: Page) -> Page:
+    """The page as the route keeps it. A lesson's body is most of the bytes kept, and
+    Wagtail parses it again each time it is read from the cache (about a tenth of a lesson
+    served from its shell, which never shows it): it is left out, and whether it is the
+    same for everyone (what the shell asks) is kept instead. Code that reads the body of a
+    page routed from the cache loads it then, in one query, as Django loads any deferred
+    field."""
+    from courses.models import LessonPage
+    from courses.page_cache import body_is_shared
+
+    if not isinstance(page, LessonPage) or "body" not in page.__dict__:
+        return page
+    kept = copy.copy(page)
+    kept._aula_body_is_shared = body_is_shared(page)  # type: ignore[attr-defined]
+    del kept.__dict__["body"]
+    return kept
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:

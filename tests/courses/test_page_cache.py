@@ -212,6 +212,28 @@ def test_with_no_restriction_the_privacy_check_compiles_no_sql(client, reader, s
     assert compiled and PageViewRestriction not in compiled
 
 
+def test_a_kept_lesson_leaves_its_body_out_and_reads_it_when_needed(
+    client, reader, small_course, rf, django_assert_num_queries
+):
+    """The route keeps a lesson without its body (the largest part, parsed again at every
+    read) and with whether the body is the same for everyone; the shell needs no more,
+    and a full render reads the body in one query, as it is now."""
+    from courses.models.routing import route_for_request
+
+    lesson = _lesson(1)
+    _warm(client, small_course)
+    page = route_for_request(rf.get(lesson.url), lesson.url.lstrip("/")).page
+    assert page.pk == lesson.pk and "body" not in page.__dict__
+    assert page.__dict__["_aula_body_is_shared"] is True
+    with django_assert_num_queries(1):
+        body = list(page.body.raw_data)
+    assert body == list(LessonPage.objects.get(pk=lesson.pk).body.raw_data)
+    # A full render (a query string skips the shell) of the kept lesson shows its text.
+    response = client.get(f"{lesson.url}?desde=inicio")
+    assert response.status_code == 200
+    assert "Texto de la lección." in response.content.decode()
+
+
 class TestLessonBody:
     """A lesson's blocks are rendered once per published revision (``rendered_body``),
     and what they show is never stale."""
