@@ -41,13 +41,13 @@ def prepare_site(*, static: bool = False) -> None:
 BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/aula_bench"
 
 
-def ensure_database() -> None:
-    """Create the PostgreSQL database named by DATABASE_URL if it does not exist yet
-    (``createdb`` without the client tools). Call after ``configure``, before Django
-    connects. Does nothing for SQLite."""
+def ensure_database(database_url: str | None = None) -> None:
+    """Create the PostgreSQL database named by ``database_url`` (DATABASE_URL by default)
+    if it does not exist yet (``createdb`` without the client tools). Call after
+    ``configure``, before Django connects. Does nothing for SQLite."""
     from urllib.parse import unquote, urlsplit
 
-    url = urlsplit(os.environ["DATABASE_URL"])
+    url = urlsplit(database_url or os.environ["DATABASE_URL"])
     if not url.scheme.startswith("postgres"):
         return
     import psycopg

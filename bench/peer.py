@@ -119,9 +119,42 @@ def _aula_queries(path: str) -> int:
     return len(queries.captured_queries)
 
 
+def _peer_on_postgres(peer_python: Path) -> dict[str, str]:
+    """The peer's environment for PostgreSQL (``peer_settings_postgres.py``: the kit's
+    settings with only DATABASES changed), its database created, migrated and seeded by the
+    kit's own ``seed.py`` (safe to run again), psycopg added to its venv when missing."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    aula_url = urlsplit(os.environ["DATABASE_URL"])
+    peer_url = urlunsplit(aula_url._replace(path="/aula_peer_wagtail_lms", query=""))
+    ensure_database(peer_url)
+    environment = {
+        "DJANGO_SETTINGS_MODULE": "peer_settings_postgres",
+        "PEER_DATABASE_URL": peer_url,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(KIT)]),
+    }
+    run = {"check": True, "capture_output": True, "env": {**os.environ, **environment}}
+    run["env"].pop("DATABASE_URL", None)
+    probe = [str(peer_python), "-c", "import psycopg"]
+    found = subprocess.run(probe, check=False, capture_output=True)  # noqa: S603
+    if found.returncode:
+        subprocess.run(  # noqa: S603
+            [str(peer_python), "-m", "pip", "install", "-q", "psycopg[binary]>=3.2,<4"], **run
+        )
+    migrate = [str(peer_python), "manage.py", "migrate", "--noinput", "-v", "0"]
+    subprocess.run(migrate, cwd=KIT, **run)  # noqa: S603
+    subprocess.run([str(peer_python), "seed.py"], cwd=KIT, **run)  # noqa: S603
+    return environment
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-t", "--seconds", type=int, default=10, help="concurrent phase")
+    parser.add_argument(
+        "--peer-on-sqlite",
+        action="store_true",
+        help="with Aula on PostgreSQL, keep the peer on its kit's SQLite file",
+    )
     args = parser.parse_args()
     peer_python = PEER_DIR / "venv/bin/python"
     if not peer_python.exists():
@@ -132,6 +165,8 @@ def main() -> None:
     cookie, path = _aula_session()
     aula_queries = _aula_queries(path)
 
+    from django.db import connection
+
     peer_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "peerproj.settings",
@@ -139,6 +174,10 @@ def main() -> None:
         "PEER_DIR": str(PEER_DIR),
     }
     peer_env.pop("DATABASE_URL", None)
+    peer_database = "sqlite"
+    if connection.vendor == "postgresql" and not args.peer_on_sqlite:
+        peer_env.update(_peer_on_postgres(peer_python))
+        peer_database = "postgresql"
     session = subprocess.run(  # noqa: S603
         [str(peer_python), str(KIT / "session.py")],
         check=True, capture_output=True, text=True, env=peer_env,
@@ -178,8 +217,6 @@ def main() -> None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
 
-    from django.db import connection
-
     ratio = figures_aula["conc_rps"] / figures_peer["conc_rps"]
     print(f"requests/s, 8 clients: Aula / wagtail-lms = {ratio:.2f}×")
     print(
@@ -189,7 +226,7 @@ def main() -> None:
     print(f"queries (warm): Aula {aula_queries}, wagtail-lms {peer_queries.get('queries_warm')}")
     for figures in (figures_aula, figures_peer):
         print(json.dumps(figures))
-    print(f"{machine()}; Aula's database: {connection.vendor}")
+    print(f"{machine()}; Aula's database: {connection.vendor}; the peer's: {peer_database}")
 
 
 if __name__ == "__main__":
