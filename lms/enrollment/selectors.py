@@ -61,17 +61,13 @@ def closed_reason(
     return None
 
 
-def is_enrolled(*, user: User | AnonymousUser, course_id: int) -> bool:
-    return user.is_authenticated and _enrolled(user_id=user.pk, course_id=course_id)
-
-
 # Written out (``lms.sql``): it runs for every lesson and assessment a learner opens.
 # tests/enrollment/test_access.py checks it answers as the ORM query does.
 _ENROLLED = sql.exists_query(Enrollment, equal=["user", "course"], empty=["withdrawn_at"])
 
 
-def _enrolled(*, user_id: int, course_id: int) -> bool:
-    return sql.exists(_ENROLLED, [user_id, course_id])
+def is_enrolled(*, user: User | AnonymousUser, course_id: int) -> bool:
+    return user.is_authenticated and sql.exists(_ENROLLED, [user.pk, course_id])
 
 
 def enrolled_course_ids(*, user_id: int, course_ids: Iterable[int]) -> set[int]:

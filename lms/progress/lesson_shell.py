@@ -9,7 +9,7 @@ of the other three goes, kept in the cache (the *shell*), and every request fill
 marks in. Nothing is flushed by hand: the key
 holds the page's published revision, the language, the address, whether the lesson is
 finished, and the pages' generation (``courses.api.page_generation``), which any page,
-site, picture or document change renews, so a published, unpublished, moved or
+site, picture, document or view restriction change renews, so a published, unpublished, moved or
 re-ordered page, or a new title in the course's outline, is never served stale. The
 learner's own state is read on every request (``lesson_completed``, one query), so it is
 always current.
