@@ -18,7 +18,7 @@ import os
 import time
 from datetime import UTC, datetime
 
-from common import configure, prepare_site
+from common import configure, ensure_database, prepare_site
 
 # Workers are other processes sharing the database: PostgreSQL, not the SQLite default.
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aula_bench")
@@ -43,6 +43,7 @@ def main() -> None:
     )
     workers = []
     try:
+        ensure_database()  # on PostgreSQL: created when missing
         prepare_site()
         from django.contrib.auth import get_user_model
         from django.db import connection
