@@ -806,6 +806,9 @@ def profile(requests: int, heaviest: str | None) -> None:
             user_id=other.pk, course_ids=CoursePage.objects.live().values_list("pk", flat=True)
         )
         senders += [(sender, page_id) for page_id in _lessons_of(mine)]
+        # Each test client builds its middleware on its first request (WhiteNoise then
+        # scans the static files): do it now, or it lands in the figures below.
+        assert sender.get("/mis-cursos/", secure=True).status_code == 200
     rotation = itertools.cycle(senders)
 
     def heartbeat():
