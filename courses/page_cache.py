@@ -11,6 +11,7 @@ again from the database: nothing is ever flushed by hand.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -81,12 +82,25 @@ def forget_rendered_bodies() -> None:
     transaction.on_commit(bump)
 
 
+_BODY_IS_SHARED = "_aula_body_is_shared"
+
+
+def without_body(page: Any) -> Any:
+    """A copy of ``page`` without its body, knowing whether the body is shared (all the
+    lesson shell asks). Reading ``body`` on the copy loads it in one query, as Django
+    loads any deferred field. The page itself is not changed."""
+    kept = copy.copy(page)
+    kept.__dict__[_BODY_IS_SHARED] = body_is_shared(page)
+    del kept.__dict__["body"]
+    return kept
+
+
 def body_is_shared(page: Any) -> bool:
     """Whether ``page`` shows its published revision with a body that is the same for
     everyone (no video or audio block): what may be kept per revision."""
     if not page.live or not page.live_revision_id:
         return False
-    known = page.__dict__.get("_aula_body_is_shared")  # a lesson routed from the cache
+    known = page.__dict__.get(_BODY_IS_SHARED)  # a lesson kept without its body
     if known is not None:
         return bool(known)
     raw = getattr(page.body, "raw_data", None)

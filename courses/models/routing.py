@@ -38,7 +38,6 @@ on the next request everywhere. The cache is shared by every process in producti
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import uuid
 from typing import Any
@@ -158,14 +157,11 @@ def _as_kept(page: Page) -> Page:
     page routed from the cache loads it then, in one query, as Django loads any deferred
     field."""
     from courses.models import LessonPage
-    from courses.page_cache import body_is_shared
+    from courses.page_cache import without_body
 
     if not isinstance(page, LessonPage) or "body" not in page.__dict__:
         return page
-    kept = copy.copy(page)
-    kept._aula_body_is_shared = body_is_shared(page)  # type: ignore[attr-defined]
-    del kept.__dict__["body"]
-    return kept
+    return without_body(page)
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:

@@ -2,11 +2,15 @@
 courses/page_cache.py), and neither is ever stale: a page published, unpublished, renamed,
 moved, re-ordered, deleted or made private is seen as it is on the very next request."""
 
+from unittest import mock
+
 import pytest
 from django.core.cache import cache
+from django.db.models.sql.compiler import SQLCompiler
 from wagtail.models import Page, PageViewRestriction
 
 from courses.models import AssessmentPage, CoursePage, LessonPage
+from courses.models.routing import route_for_request
 from courses.selectors import OUTLINE_KEY
 from lms.enrollment import api as enrollment_api
 from tests.factories.pages import add_course, add_lesson
@@ -187,10 +191,6 @@ def test_with_no_restriction_the_privacy_check_compiles_no_sql(client, reader, s
     """Wagtail's privacy hook iterates ``get_view_restrictions()`` on every page served:
     while none exists, that is an empty queryset known to be empty (no SQL built), and it
     is still a queryset for Wagtail's other callers (privacy and copy views)."""
-    from unittest import mock
-
-    from django.db.models.sql.compiler import SQLCompiler
-
     lesson = _lesson(1)
     _warm(client, small_course)
     compile_sql = mock.patch.object(
@@ -218,8 +218,6 @@ def test_a_kept_lesson_leaves_its_body_out_and_reads_it_when_needed(
     """The route keeps a lesson without its body (the largest part, parsed again at every
     read) and with whether the body is the same for everyone; the shell needs no more,
     and a full render reads the body in one query, as it is now."""
-    from courses.models.routing import route_for_request
-
     lesson = _lesson(1)
     _warm(client, small_course)
     page = route_for_request(rf.get(lesson.url), lesson.url.lstrip("/")).page
