@@ -84,3 +84,137 @@ class RowByKey(Generic[M]):
                 value = function(value, expression, database)
             values[position] = value
         return self.model.from_db(alias, names, values)
+
+
+# --- Rows read and written without building the ORM query every time -----------------------
+#
+# The heartbeat batch (``progress.events``) is most of what a node serves: every learner
+# studying sends one a minute (``bench/capacity.py``). Building its statements with the
+# ORM (``filter()``, the compiler, ``bulk_create``) cost more CPU than running them, so
+# they are written out. These helpers keep the ORM's rules where they matter: names come
+# from the model, values are adapted for the database by the fields themselves
+# (``get_db_prep_save``), and values read are converted by the ORM's own converters
+# (SQLite's text datetimes to aware ones, JSON text to objects).
+
+
+# SQLite and PostgreSQL quote names alike (``"name"``); kept, as these run per request.
+_quoted: dict[tuple[type[models.Model], str | None], str] = {}
+
+
+def table(model: type[models.Model]) -> str:
+    """The model's table name, quoted."""
+    found = _quoted.get((model, None))
+    if found is None:
+        found = _quoted[model, None] = connection.ops.quote_name(model._meta.db_table)
+    return found
+
+
+def column(model: type[models.Model], name: str) -> str:
+    """A field's column name (``user`` → ``"user_id"``), quoted."""
+    found = _quoted.get((model, name))
+    if found is None:
+        field = model._meta.get_field(name)
+        found = _quoted[model, name] = connection.ops.quote_name(field.column)  # type: ignore[union-attr,arg-type]
+    return found
+
+
+def marks(count: int) -> str:
+    """``%s, %s, …``: ``count`` parameter placeholders, for ``IN (…)``."""
+    return ", ".join(["%s"] * count)
+
+
+_Converters = list[tuple[int, list[Any], Any]]
+_converters: dict[tuple[str, type[models.Model], tuple[str, ...]], _Converters] = {}
+
+
+def _converters_for(model: type[models.Model], names: tuple[str, ...]) -> _Converters:
+    key = (connection.alias, model, names)
+    found = _converters.get(key)
+    if found is None:
+        found = []
+        for position, name in enumerate(names):
+            expression = model._meta.get_field(name).get_col(model._meta.db_table)  # type: ignore[union-attr]
+            functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+                connection
+            )
+            if functions:
+                found.append((position, functions, expression))
+        found = _converters[key] = found
+    return found
+
+
+def values(
+    model: type[models.Model],
+    names: Sequence[str],
+    *,
+    where: str,
+    parameters: Sequence[Any],
+) -> list[tuple[Any, ...]]:
+    """``SELECT`` the fields ``names`` of ``model``'s rows matching ``where`` (SQL over
+    ``column()`` names with ``%s`` parameters): tuples as ``values_list(*names)`` gives."""
+    names = tuple(names)
+    selected = ", ".join(column(model, name) for name in names)
+    sql = f"SELECT {selected} FROM {table(model)} WHERE {where}"  # noqa: S608 (names from the model; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(parameters))
+        rows = cursor.fetchall()
+    converters = _converters_for(model, names)
+    if not converters:
+        return [tuple(row) for row in rows]
+    result = []
+    for row in rows:
+        converted = list(row)
+        for position, functions, expression in converters:
+            value = converted[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            converted[position] = value
+        result.append(tuple(converted))
+    return result
+
+
+def _insert(model: type[M], objects: Sequence[M], conflict: str) -> None:
+    # Every column but an automatic primary key, as ``bulk_create`` inserts them.
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    size = connection.ops.bulk_batch_size(fields, list(objects)) or len(objects)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), size):
+            batch = objects[start : start + size]
+            row = f"({marks(len(fields))})"
+            sql = (
+                f"INSERT INTO {table(model)} ({columns}) "  # noqa: S608 (names from the model)
+                f"VALUES {', '.join([row] * len(batch))} {conflict}"
+            )
+            cursor.execute(
+                sql,
+                [
+                    field.get_db_prep_save(getattr(obj, field.attname), connection)
+                    for obj in batch
+                    for field in fields
+                ],
+            )
+
+
+def insert_new(model: type[M], objects: Sequence[M]) -> None:
+    """Insert ``objects``, skipping those that would break a unique constraint:
+    ``bulk_create(ignore_conflicts=True)``."""
+    if objects:
+        _insert(model, objects, "ON CONFLICT DO NOTHING")
+
+
+def upsert(
+    model: type[M],
+    objects: Sequence[M],
+    *,
+    unique: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert ``objects`` (every field), or update only the fields ``update`` where a row
+    with the same ``unique`` fields exists: ``bulk_create(update_conflicts=True, …)``
+    (SQLite 3.24+)."""
+    if not objects:
+        return
+    keys = ", ".join(column(model, name) for name in unique)
+    changes = ", ".join(f"{name} = EXCLUDED.{name}" for name in (column(model, n) for n in update))
+    _insert(model, objects, f"ON CONFLICT ({keys}) DO UPDATE SET {changes}")

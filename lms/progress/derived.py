@@ -15,11 +15,11 @@ from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from courses import api as courses_api
+from lms import sql
 from lms.enrollment import api as enrollment_api
 from lms.progress.models import (
     CourseProgress,
@@ -46,6 +46,43 @@ _LESSON_FIELDS = (
     "last_activity_at",
     "time_spent_seconds",
 )
+_EVENT_FIELDS = ("object_id", "course_id", "verb", "client_timestamp", "result")
+
+# The reads and writes below run for every heartbeat batch, so they are written out
+# (``lms.sql``) instead of built with the ORM each time; tests compare them with the ORM.
+
+
+def _lesson_rows(user_id: int, page_ids: set[int], course_ids: set[int]) -> list[dict[str, Any]]:
+    """The learner's lesson rows of these pages or courses (``_LESSON_FIELDS``)."""
+    scopes, parameters = [], [user_id]
+    for name, ids in (("page_id", page_ids), ("course_id", course_ids)):
+        if ids:
+            scopes.append(f"{sql.column(LessonProgress, name)} IN ({sql.marks(len(ids))})")
+            parameters += sorted(ids)
+    if not scopes:
+        return []
+    rows = sql.values(
+        LessonProgress,
+        _LESSON_FIELDS,
+        where=f"{sql.column(LessonProgress, 'user')} = %s AND ({' OR '.join(scopes)})",
+        parameters=parameters,
+    )
+    return [dict(zip(_LESSON_FIELDS, row, strict=True)) for row in rows]
+
+
+def _page_events(user_id: int, page_ids: set[int]) -> list[tuple[Any, ...]]:
+    """The learner's events on these pages (``_EVENT_FIELDS``)."""
+    if not page_ids:
+        return []
+    return sql.values(
+        LearningEvent,
+        _EVENT_FIELDS,
+        where=(
+            f"{sql.column(LearningEvent, 'user')} = %s AND "
+            f"{sql.column(LearningEvent, 'object_id')} IN ({sql.marks(len(page_ids))})"
+        ),
+        parameters=[user_id, *sorted(page_ids)],
+    )
 
 
 def record_days(*, user_id: int, events: Iterable[LearningEvent]) -> None:
@@ -55,9 +92,9 @@ def record_days(*, user_id: int, events: Iterable[LearningEvent]) -> None:
         (e.course_id, timezone.localdate(e.client_timestamp, timezone.get_default_timezone()))
         for e in events
     }
-    DailyActivity.objects.bulk_create(
+    sql.insert_new(
+        DailyActivity,
         [DailyActivity(user_id=user_id, course_id=c, day=d) for c, d in sorted(days)],
-        ignore_conflicts=True,
     )
 
 
@@ -92,21 +129,14 @@ def recompute(
     ``structure`` is the courses' steps when the caller has read them already."""
     # The learner's rows for these pages and courses as they are: what was completed
     # already, and (updated below) what course progress is computed from.
-    lessons = {
-        row["page_id"]: row
-        for row in LessonProgress.objects.filter(
-            Q(page_id__in=page_ids) | Q(course_id__in=course_ids), user_id=user_id
-        ).values(*_LESSON_FIELDS)
-    }
+    lessons = {row["page_id"]: row for row in _lesson_rows(user_id, page_ids, course_ids)}
     already_completed = {
         page_id
         for page_id, row in lessons.items()
         if page_id in page_ids and row["status"] == ProgressStatus.COMPLETED
     }
     events = defaultdict(list)
-    for event in LearningEvent.objects.filter(user_id=user_id, object_id__in=page_ids).values_list(
-        "object_id", "course_id", "verb", "client_timestamp", "result"
-    ):
+    for event in _page_events(user_id, page_ids):
         events[event[0]].append(event)
     rows = []
     for page_id, page_events in events.items():
@@ -131,11 +161,11 @@ def recompute(
                 ),
             )
         )
-    LessonProgress.objects.bulk_create(
+    sql.upsert(
+        LessonProgress,
         rows,
-        update_conflicts=True,
-        unique_fields=["user", "page_id"],
-        update_fields=[
+        unique=["user", "page_id"],
+        update=[
             "status",
             "started_at",
             "completed_at",
@@ -159,9 +189,9 @@ def recompute(
                         completed_at=row.completed_at,
                     )
                 )
-    by_course = defaultdict(list)
-    for row in lessons.values():
-        by_course[row["course_id"]].append(row)
+    by_course: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+    for lesson in lessons.values():
+        by_course[lesson["course_id"]].append(lesson)
     return _recompute_courses(
         user_id=user_id, course_ids=course_ids, structure=structure, lessons=by_course
     )
@@ -210,11 +240,11 @@ def _recompute_courses(
             )
         ):
             newly_completed.append(course_id)
-    CourseProgress.objects.bulk_create(
+    sql.upsert(
+        CourseProgress,
         rows,
-        update_conflicts=True,
-        unique_fields=["user", "course_id"],
-        update_fields=[
+        unique=["user", "course_id"],
+        update=[
             "required_total",
             "required_done",
             "percent",
@@ -230,7 +260,16 @@ def lock_learner(user_id: int) -> None:
     """Serialise everything that rewrites one learner's progress (ingestion, rebuild):
     a row lock on the learner, held until the caller's transaction ends. Other learners
     never wait."""
-    list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
+    user = get_user_model()
+    # SQLite has no row locks: its writers are serialised by the database lock.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql.column(user, 'id')} FROM {sql.table(user)} "  # noqa: S608 (names from the model)
+            f"WHERE {sql.column(user, 'id')} = %s{lock}",
+            [user_id],
+        )
+        cursor.fetchall()
 
 
 def rebuild_progress(*, user_id: int | None = None) -> int:
