@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from courses import api as courses_api
 from lms.coordination.learners import _members
@@ -46,12 +48,26 @@ def weekly_activity(
     days = DailyActivity.objects.filter(user_id__in=_members(sedes, grupo), day__gte=first)
     if course_id is not None:
         days = days.filter(course_id=course_id)
-    counts = {
-        _as_date(row["week"]): row["learners"]
-        for row in days.annotate(week=TruncWeek("day"))
-        .values("week")
-        .annotate(learners=Count("user_id", distinct=True))
+    # Distinct (week, learner) pairs, then counted per week: COUNT(DISTINCT …) per week
+    # sorts every day of study (140,000 rows for an administrator over 10,000 learners);
+    # the pairs come out of a hash instead.
+    pairs_sql, parameters = (
+        days.annotate(week=TruncWeek("day"))
+        .values("week", "user_id")
+        .distinct()
         .order_by()
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pairs.week, COUNT(*) FROM ({pairs_sql}) pairs GROUP BY pairs.week",  # noqa: S608 (compiled by the ORM; values are parameters)
+            parameters,
+        )
+        rows = cursor.fetchall()
+    # PostgreSQL gives the week's start as a timestamp, SQLite as text.
+    counts = {
+        parse_date(week) if isinstance(week, str) else _as_date(week): learners
+        for week, learners in rows
     }
     return [
         Week(first + timedelta(weeks=i), counts.get(first + timedelta(weeks=i), 0))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,10 +67,35 @@ class Figures:
 # the *distinct* (learner, sede|grupo) pairs in scope, so plain counts are exact even for a
 # learner in two grupos. The ORM would need a correlated subquery per column, which on
 # 100,000 enrollments is ten times slower. Portable SQL: it runs on SQLite and PostgreSQL.
+# It counts per learner first, then per key: "at risk" counts learners, not enrollments,
+# and summing each learner's 0 or 1 needs no COUNT(DISTINCT …), whose sort of every
+# enrollment in scope spilled to disk for an administrator (PostgreSQL's default
+# work_mem); two hash aggregates do it in memory. The learners in scope (``s``) also
+# bound the attempts read: a sede's figures read that sede's attempts, not the program's.
+# That condition (``_IN_SCOPE``) ends in "OR user_id IS NULL", which never holds (the column
+# is NOT NULL): it keeps PostgreSQL from turning the IN into a join, which it plans as
+# one index lookup per learner (10,000 for an administrator, slower than reading every
+# attempt); as a filter it probes a hash of the learners in scope.
 # Who counts as a learner in scope is decided by the ORM
 # (``enrollment_api.memberships_in_scope``), compiled into the statement as a subquery.
 _FIGURES_SQL = """
-SELECT {key} AS k,
+WITH s AS (
+  SELECT DISTINCT m.user_id{member_key} FROM ({members}) m
+)
+SELECT k,
+  SUM(enrolled) AS enrolled,
+  SUM(active_7) AS active_7,
+  SUM(active_30) AS active_30,
+  SUM(started) AS started,
+  SUM(halfway) AS halfway,
+  SUM(completed) AS completed,
+  SUM(certified) AS certified,
+  SUM(final_sum) AS final_sum,
+  SUM(final_count) AS final_count,
+  SUM(at_risk) AS at_risk,
+  (SELECT COUNT(*) FROM s) - (SELECT COUNT(DISTINCT user_id) FROM s) AS shared
+FROM (
+SELECT {key} AS k, e.user_id AS learner,
   COUNT(*) AS enrolled,
   SUM(CASE WHEN cp.last_activity_at >= %s THEN 1 ELSE 0 END) AS active_7,
   SUM(CASE WHEN cp.last_activity_at >= %s THEN 1 ELSE 0 END) AS active_30,
@@ -80,34 +105,38 @@ SELECT {key} AS k,
   SUM(CASE WHEN c.id IS NOT NULL THEN 1 ELSE 0 END) AS certified,
   SUM(best.score) AS final_sum,
   COUNT(best.score) AS final_count,
-  COUNT(DISTINCT CASE WHEN e.completed_at IS NULL AND u.is_active AND (
+  MAX(CASE WHEN e.completed_at IS NULL AND u.is_active AND (
       cp.last_activity_at < %s
       OR (cp.last_activity_at IS NULL AND e.enrolled_at < %s)
       OR failing.user_id IS NOT NULL
-  ) THEN e.user_id END) AS at_risk
+  ) THEN 1 ELSE 0 END) AS at_risk
 FROM {enrollment} e
-JOIN (
-  SELECT DISTINCT m.user_id{member_key} FROM ({members}) m
-) s ON s.user_id = e.user_id
+JOIN s ON s.user_id = e.user_id
 JOIN {user} u ON u.id = e.user_id
 JOIN {course} course ON course.page_ptr_id = e.course_id
 LEFT JOIN {progress} cp ON cp.user_id = e.user_id AND cp.course_id = e.course_id
 LEFT JOIN {certificate} c ON c.enrollment_id = e.id AND c.revoked_at IS NULL
 LEFT JOIN (
   SELECT user_id, assessment_id, MAX(score) AS score FROM {attempt}
+  WHERE {in_scope}
   GROUP BY user_id, assessment_id
 ) best ON best.user_id = e.user_id AND best.assessment_id = course.final_assessment_id
 LEFT JOIN (
   SELECT DISTINCT user_id, course_id FROM (
-    SELECT user_id, course_id FROM {attempt} WHERE course_id IS NOT NULL
+    SELECT user_id, course_id FROM {attempt}
+    WHERE course_id IS NOT NULL AND {in_scope}
     GROUP BY user_id, course_id, assessment_id
     HAVING SUM(CASE WHEN passed THEN 0 ELSE 1 END) >= %s
        AND SUM(CASE WHEN passed THEN 1 ELSE 0 END) = 0
   ) repeated
 ) failing ON failing.user_id = e.user_id AND failing.course_id = e.course_id
 WHERE e.withdrawn_at IS NULL{course_filter}
-GROUP BY {key}
+GROUP BY {key}, e.user_id
+) per_learner
+GROUP BY k
 """
+
+_IN_SCOPE = "(user_id IN (SELECT user_id FROM s) OR user_id IS NULL)"
 
 FIELDS = (
     "enrolled",
@@ -174,11 +203,11 @@ def _figure_rows(
         .query.sql_with_params()
     )
     params: list[str | datetime | int | None] = [
+        *members_params,
         adapt(now - timedelta(days=7)),
         adapt(now - timedelta(days=30)),
         risk_cutoff,
         risk_cutoff,
-        *members_params,
         at_risk_failed_attempts(),
     ]
     course_filter = ""
@@ -196,6 +225,7 @@ def _figure_rows(
         progress=CourseProgress._meta.db_table,
         certificate=Certificate._meta.db_table,
         attempt=Attempt._meta.db_table,
+        in_scope=_IN_SCOPE,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -244,30 +274,20 @@ def total_figures(
     return _figures(label or _("Total"), rows.get(None, {}))
 
 
-def _shared_learners(sede_ids: list[int]) -> bool:
-    """Whether any learner belongs to grupos of two of these sedes. One query."""
-    return (
-        enrollment_api.memberships_in_scope(sedes=sede_ids)
-        .values("user_id")
-        .annotate(n=Count("grupo__sede_id", distinct=True))
-        .filter(n__gt=1)
-        .exists()
-    )
-
-
 def figures_by_sede(
     *, sedes: Sequence[Sede] | QuerySet[Sede], now: datetime | None = None
 ) -> tuple[list[Figures], Figures]:
-    """Per sede and in total, for the enrollments of the learners of ``sedes``. Two or
-    three queries: the aggregate grouped by sede, whether some learner is in two sedes,
-    and only then the total counted again (so that learner counts once)."""
+    """Per sede and in total, for the enrollments of the learners of ``sedes``. One
+    query, the aggregate grouped by sede, which also says whether some learner is in two
+    of them (``shared``: memberships in scope beyond one per learner); only then a
+    second, the total counted again (so that learner counts once)."""
     now = now or timezone.now()
     sedes = list(sedes)
     ids = [s.pk for s in sedes]
     rows = _figure_rows(by="sede", sede_ids=ids, now=now)
     result = [_figures(sede.name, rows.get(sede.pk, {}), sede) for sede in sedes]
     label = _("Todas las sedes")
-    if len(sedes) > 1 and _shared_learners(ids):
+    if any(row["shared"] for row in rows.values()):
         return result, total_figures(sedes=sedes, label=label, now=now)
     summed = {k: sum(row.get(k) or 0 for row in rows.values()) for k in (*FIELDS, "final_count")}
     summed["final_sum"] = sum((row.get("final_sum") or 0) for row in rows.values())

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from lms.accounts import roles
 from tests import helpers
@@ -79,3 +82,31 @@ def test_queries_do_not_grow_with_learners(client, sedes, make_learner, course):
     for index in range(5):
         make_learner(f"mas-{index}", grupo, course, lessons_done=index)
     assert count() == one
+
+
+def test_a_learner_in_two_sedes_counts_in_each_and_once_in_the_total(
+    client, sedes, make_learner, make_user, course
+):
+    """The aggregate says when a learner is in grupos of two sedes; only then is the
+    total counted again, so that learner is one enrollment and one learner at risk in it,
+    not two. Without such a learner, the total is the sum of the rows."""
+    from lms.enrollment import api as enrollment_api
+    from lms.enrollment.models import Enrollment
+
+    _norte, _c, grupo_norte = sedes["norte"]
+    _sur, _c, grupo_sur = sedes["sur"]
+    make_learner("solo-norte", grupo_norte, course)
+    client.force_login(make_user("jefa", roles.ADMINISTRADOR))
+    home = client.get("/coordinacion/")
+    assert home.context["total"].enrolled == 1
+
+    both = make_learner("en-dos", grupo_norte, course)
+    enrollment_api.add_to_grupo(grupo=grupo_sur, user=both)
+    # Enrolled long ago and never started: both learners are at risk.
+    Enrollment.objects.update(enrolled_at=timezone.now() - timedelta(days=90))
+    home = client.get("/coordinacion/")
+    rows, total = _rows(home), home.context["total"]
+    assert (rows["Plaza norte"].enrolled, rows["Plaza sur"].enrolled) == (2, 1)
+    assert total.enrolled == 2  # not 3
+    assert (rows["Plaza norte"].at_risk, rows["Plaza sur"].at_risk) == (2, 1)
+    assert total.at_risk == home.context["at_risk"] == 2
