@@ -256,16 +256,30 @@ def _recompute_courses(
     return newly_completed
 
 
-def lock_learner(user_id: int) -> None:
+def lock_learner(user_id: int, *, time_only: bool = False) -> None:
     """Serialise everything that rewrites one learner's progress (ingestion, rebuild):
     a row lock on the learner, held until the caller's transaction ends. Other learners
-    never wait."""
+    never wait.
+
+    ``time_only``: the transaction records only time of study (heartbeats). On
+    PostgreSQL it then commits without waiting for the disk (``synchronous_commit``
+    off for this transaction only, set in the same statement): the commit returns in
+    0.05 ms instead of a disk flush (4 ms on the benchmark machine), and a node serves
+    more learners. What that risks, and only if the database server itself crashes: the
+    last fraction of a second of heartbeats it acknowledged (PostgreSQL flushes them
+    within 3 × ``wal_writer_delay``, 0.6 s by default), never consistency. Completions,
+    passes and everything else commit as usual."""
     user = get_user_model()
+    columns = sql.column(user, "id")
     # SQLite has no row locks: its writers are serialised by the database lock.
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = ""
+    if connection.features.has_select_for_update:
+        lock = " FOR UPDATE"
+        if time_only and connection.vendor == "postgresql":
+            columns += ", set_config('synchronous_commit', 'off', true)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {sql.column(user, 'id')} FROM {sql.table(user)} "  # noqa: S608 (names from the model)
+            f"SELECT {columns} FROM {sql.table(user)} "  # noqa: S608 (names from the model)
             f"WHERE {sql.column(user, 'id')} = %s{lock}",
             [user_id],
         )

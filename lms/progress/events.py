@@ -197,7 +197,10 @@ def record_parsed(
     if accepted:
         with transaction.atomic():
             # One learner's batches wait for each other; other learners' do not.
-            lock_learner(user.pk)
+            lock_learner(
+                user.pk,
+                time_only=all(event.verb == Verb.PROGRESSED for _i, event, _w, _c in accepted),
+            )
             rows = [
                 LearningEvent(
                     uuid=event.uuid,

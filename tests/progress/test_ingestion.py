@@ -486,3 +486,35 @@ def test_a_batch_during_a_rebuild_waits_and_counts(committed, monkeypatch):
     )
     thread.join()
     assert LessonProgress.objects.get(user=user, page_id=page.pk).time_spent_seconds == 60
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="synchronous_commit is PostgreSQL's; SQLite commits as it always does",
+)
+@pytest.mark.parametrize(
+    ("verbs", "waits_for_the_disk"),
+    [
+        (["progressed", "progressed"], False),  # a heartbeat: time of study only
+        (["progressed", "completed"], True),
+        (["started"], True),
+    ],
+)
+def test_only_time_of_study_commits_without_waiting_for_the_disk(
+    enrolled, page, verbs, waits_for_the_disk
+):
+    """A batch of heartbeats is committed asynchronously (``synchronous_commit`` off for
+    its transaction only); any batch that carries more than time waits for the disk."""
+
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('synchronous_commit')")
+            return cursor.fetchone()[0]
+
+    # The test's transaction stands for the batch's, kept open to look inside it (the
+    # setting is SET LOCAL: it ends with the transaction).
+    assert setting() == "on"
+    items = [event(page, verb, at=T0, duration=30) for verb in verbs]
+    result = api.record_events(user=enrolled, items=items)
+    assert result.count("accepted") == len(verbs)
+    assert setting() == ("on" if waits_for_the_disk else "off")
