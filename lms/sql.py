@@ -1,4 +1,4 @@
-"""Hot reads written out in SQL.
+"""Hot reads and writes written out in SQL.
 
 A few reads run on every page a learner opens (whether they are enrolled, whether they
 finished the lesson). Building such a query with the ORM on every request cost more than
@@ -37,6 +37,8 @@ def exists(query: str, parameters: Sequence[int | str | date | None]) -> bool:
 
 
 M = TypeVar("M", bound=models.Model)
+# Where a row's values need converting: (position, the converter functions, the column).
+_Converters = list[tuple[int, list[Any], Any]]
 
 
 class RowByKey(Generic[M]):
@@ -49,9 +51,9 @@ class RowByKey(Generic[M]):
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
-        self._prepared: dict[str, tuple[str, list[str], list[tuple[int, list[Any], Any]]]] = {}
+        self._prepared: dict[str, tuple[str, list[str], _Converters]] = {}
 
-    def _prepare(self, alias: str) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
+    def _prepare(self, alias: str) -> tuple[str, list[str], _Converters]:
         query = self.model._default_manager.using(alias).filter(pk=0).order_by().query
         compiler = query.get_compiler(using=alias)
         sql, _params = compiler.as_sql()
@@ -77,13 +79,18 @@ class RowByKey(Generic[M]):
             row = cursor.fetchone()
         if row is None:
             return None
-        values = list(row)
-        for position, functions, expression in converters:
-            value = values[position]
-            for function in functions:
-                value = function(value, expression, database)
-            values[position] = value
-        return self.model.from_db(alias, names, values)
+        return self.model.from_db(alias, names, _converted(row, converters, database))
+
+
+def _converted(row: Sequence[Any], converters: _Converters, database: Any) -> list[Any]:
+    """A row's values as the ORM gives them: each through its field's converters."""
+    values = list(row)
+    for position, functions, expression in converters:
+        value = values[position]
+        for function in functions:
+            value = function(value, expression, database)
+        values[position] = value
+    return values
 
 
 # --- Rows read and written without building the ORM query every time -----------------------
@@ -123,7 +130,6 @@ def marks(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
-_Converters = list[tuple[int, list[Any], Any]]
 _converters: dict[tuple[str, type[models.Model], tuple[str, ...]], _Converters] = {}
 
 
@@ -161,16 +167,7 @@ def values(
     converters = _converters_for(model, names)
     if not converters:
         return [tuple(row) for row in rows]
-    result = []
-    for row in rows:
-        converted = list(row)
-        for position, functions, expression in converters:
-            value = converted[position]
-            for function in functions:
-                value = function(value, expression, connection)
-            converted[position] = value
-        result.append(tuple(converted))
-    return result
+    return [tuple(_converted(row, converters, connection)) for row in rows]
 
 
 def _insert(model: type[M], objects: Sequence[M], conflict: str) -> None:
