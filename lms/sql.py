@@ -16,17 +16,41 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connection, connections, models, router
 
+# SQLite and PostgreSQL quote names alike (``"name"``); kept, as these run per request.
+_quoted: dict[tuple[type[models.Model], str | None], str] = {}
+
+
+def table(model: type[models.Model]) -> str:
+    """The model's table name, quoted."""
+    found = _quoted.get((model, None))
+    if found is None:
+        found = _quoted[model, None] = connection.ops.quote_name(model._meta.db_table)
+    return found
+
+
+def column(model: type[models.Model], name: str) -> str:
+    """A field's column name (``user`` → ``"user_id"``), quoted."""
+    found = _quoted.get((model, name))
+    if found is None:
+        field = model._meta.get_field(name)
+        found = _quoted[model, name] = connection.ops.quote_name(field.column)  # type: ignore[union-attr,arg-type]
+    return found
+
+
+def marks(count: int) -> str:
+    """``%s, %s, …``: ``count`` parameter placeholders, for ``IN (…)``."""
+    return ", ".join(["%s"] * count)
+
 
 def exists_query(
     model: type[models.Model], *, equal: Sequence[str], empty: Sequence[str] = ()
 ) -> str:
     """``SELECT 1 … LIMIT 1`` over ``model``'s table: each field in ``equal`` equal to a
     parameter (in that order), each field in ``empty`` NULL."""
-    meta = model._meta
-    conditions = [f'"{meta.get_field(name).column}" = %s' for name in equal]  # type: ignore[union-attr]
-    conditions += [f'"{meta.get_field(name).column}" IS NULL' for name in empty]  # type: ignore[union-attr]
+    conditions = [f"{column(model, name)} = %s" for name in equal]
+    conditions += [f"{column(model, name)} IS NULL" for name in empty]
     where = " AND ".join(conditions)
-    return f'SELECT 1 FROM "{meta.db_table}" WHERE {where} LIMIT 1'  # noqa: S608 (names from the model; values are parameters)
+    return f"SELECT 1 FROM {table(model)} WHERE {where} LIMIT 1"  # noqa: S608 (names from the model; values are parameters)
 
 
 def exists(query: str, parameters: Sequence[int | str | date | None]) -> bool:
@@ -104,32 +128,6 @@ def _converted(row: Sequence[Any], converters: _Converters, database: Any) -> li
 # (SQLite's text datetimes to aware ones, JSON text to objects).
 
 
-# SQLite and PostgreSQL quote names alike (``"name"``); kept, as these run per request.
-_quoted: dict[tuple[type[models.Model], str | None], str] = {}
-
-
-def table(model: type[models.Model]) -> str:
-    """The model's table name, quoted."""
-    found = _quoted.get((model, None))
-    if found is None:
-        found = _quoted[model, None] = connection.ops.quote_name(model._meta.db_table)
-    return found
-
-
-def column(model: type[models.Model], name: str) -> str:
-    """A field's column name (``user`` → ``"user_id"``), quoted."""
-    found = _quoted.get((model, name))
-    if found is None:
-        field = model._meta.get_field(name)
-        found = _quoted[model, name] = connection.ops.quote_name(field.column)  # type: ignore[union-attr,arg-type]
-    return found
-
-
-def marks(count: int) -> str:
-    """``%s, %s, …``: ``count`` parameter placeholders, for ``IN (…)``."""
-    return ", ".join(["%s"] * count)
-
-
 _converters: dict[tuple[str, type[models.Model], tuple[str, ...]], _Converters] = {}
 
 
@@ -173,12 +171,12 @@ def values(
 def _insert(model: type[M], objects: Sequence[M], conflict: str) -> None:
     # Every column but an automatic primary key, as ``bulk_create`` inserts them.
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(column(model, f.name) for f in fields)
+    row = f"({marks(len(fields))})"
     size = connection.ops.bulk_batch_size(fields, list(objects)) or len(objects)
     with connection.cursor() as cursor:
         for start in range(0, len(objects), size):
             batch = objects[start : start + size]
-            row = f"({marks(len(fields))})"
             sql = (
                 f"INSERT INTO {table(model)} ({columns}) "  # noqa: S608 (names from the model)
                 f"VALUES {', '.join([row] * len(batch))} {conflict}"
