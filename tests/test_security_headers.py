@@ -2,16 +2,22 @@
 the Permissions-Policy, and Cache-Control on anything said to a signed-in person; and the
 local media files, of which only image renditions are public."""
 
+import re
 from io import BytesIO
 
 import pytest
+from csp.constants import NONCE
+from csp.exceptions import CSPNonceError
+from csp.utils import build_policy
 from django.core.files.images import ImageFile
+from django.http import HttpResponse
 from django.test import override_settings
 from PIL import Image as PILImage
 from rest_framework.authtoken.models import Token
 from wagtail.images import get_image_model
 
 from lms.accounts import roles
+from lms.middleware import ContentSecurityPolicyMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +68,41 @@ class TestContentSecurityPolicy:
         assert "'unsafe-inline'" not in policy["script-src"]
         assert "'unsafe-inline'" in policy["style-src"]
         assert "blob:" in policy["worker-src"]
+
+
+    def test_a_page_that_asks_for_a_nonce_gets_it_in_its_header(self, rf):
+        def view(request):
+            return HttpResponse(f'<script nonce="{request.csp_nonce}"></script>')
+
+        request = rf.get("/cursos/")
+        with override_settings(
+            CONTENT_SECURITY_POLICY={"DIRECTIVES": {"script-src": ["'self'", NONCE]}}
+        ):
+            response = ContentSecurityPolicyMiddleware(view)(request)
+        nonce = re.search(r'nonce="([^"]+)"', response.content.decode()).group(1)
+        assert f"'nonce-{nonce}'" in _directives(response["Content-Security-Policy"])["script-src"]
+
+    def test_a_nonce_asked_for_after_the_header_is_written_is_refused(self, rf):
+        request = rf.get("/cursos/")
+        ContentSecurityPolicyMiddleware(lambda request: HttpResponse("hola"))(request)
+        with pytest.raises(CSPNonceError):
+            str(request.csp_nonce)
+
+    def test_the_site_policy_is_the_one_django_csp_builds_from_the_settings(self, client):
+        assert client.get("/cursos/")["Content-Security-Policy"] == build_policy()
+        assert "Content-Security-Policy-Report-Only" not in client.get("/cursos/")
+
+    def test_a_changed_policy_setting_holds_from_the_next_answer(self, client):
+        """The site's header is built once from the settings, and again when they change."""
+        before = client.get("/cursos/")["Content-Security-Policy"]
+        stricter = {"DIRECTIVES": {"default-src": ["'none'"]}}
+        with override_settings(
+            CONTENT_SECURITY_POLICY=stricter, CONTENT_SECURITY_POLICY_REPORT_ONLY=stricter
+        ):
+            response = client.get("/cursos/")
+            assert response["Content-Security-Policy"] == "default-src 'none'"
+            assert response["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+        assert client.get("/cursos/")["Content-Security-Policy"] == before
 
 
 def test_permissions_policy_denies_what_no_page_uses(client):

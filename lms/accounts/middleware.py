@@ -10,6 +10,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from lms.accounts import two_factor
+from lms.paths import admin_prefix
 
 # Remembered for the session: whether this person needs the second step. Decided once per
 # session for ordinary pages (no query per request for learners) and again on every
@@ -48,7 +49,7 @@ class SecondFactorMiddleware:
 
     def _required(self, request, user) -> bool:
         path = request.path_info
-        if path.startswith((*ALWAYS_CHECKED, reverse("wagtailadmin_home"))):
+        if path.startswith((*ALWAYS_CHECKED, admin_prefix())):
             return two_factor.requires_second_factor(user)
         if SESSION_KEY not in request.session:
             request.session[SESSION_KEY] = two_factor.requires_second_factor(user)
