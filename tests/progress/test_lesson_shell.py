@@ -14,6 +14,7 @@ from wagtail.models import PageViewRestriction, Site
 from courses import api as courses_api
 from courses.models import LessonPage
 from lms.enrollment import api as enrollment_api
+from lms.progress import lesson_shell
 from tests.factories.pages import add_course
 
 TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=|data-csrf=)"([^"]+)"')
@@ -112,10 +113,11 @@ _MISSING = object()
 ROUND_TRIPS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "touch")
 
 
-def test_a_lesson_from_its_shell_asks_the_cache_twice(ana):
+def test_a_lesson_from_its_shell_asks_the_shared_cache_once(ana):
     """Each round trip to the cache (Redis in production) is a wait on a busy server: a
-    lesson from its shell asks for the generation with the route (one ``get_many``), then
-    for the shell; whether any view restriction exists comes with the route."""
+    lesson from its shell asks for the generation with the route (one ``get_many``); whether
+    any view restriction exists comes with the route, and the shell this process served
+    last from its own memory."""
     client, _user = ana
     url = _lesson(1).url
     client.get(url)
@@ -134,7 +136,21 @@ def test_a_lesson_from_its_shell_asks_the_cache_twice(ana):
         response = client.get(url)
     assert response.status_code == 200 and response.templates == []
     asked = {name: fake.call_count for name, fake in calls.items() if fake.call_count}
-    assert asked == {"get_many": 1, "get": 1}
+    assert asked == {"get_many": 1}
+
+
+def test_a_shell_made_by_another_process_is_used(ana):
+    """A process that has not served the lesson yet takes the shell another one made
+    (from the shared cache), and keeps it."""
+    client, _user = ana
+    url = _lesson(1).url
+    first = client.get(url)
+    lesson_shell._local.clear()  # as in a process that never served it
+    second = client.get(url)
+    assert second.templates == []  # from the shared cache, not rendered again
+    assert _same_page(second.content.decode()) == _same_page(first.content.decode())
+    caches["default"].clear()  # the shared cache is gone too: rendered in full
+    assert client.get(url).templates[0].name == "courses/lesson_page.html"
 
 
 def test_an_address_with_a_query_string_is_rendered_in_full(ana):
