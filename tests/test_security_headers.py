@@ -69,7 +69,6 @@ class TestContentSecurityPolicy:
         assert "'unsafe-inline'" in policy["style-src"]
         assert "blob:" in policy["worker-src"]
 
-
     def test_a_page_that_asks_for_a_nonce_gets_it_in_its_header(self, rf):
         def view(request):
             return HttpResponse(f'<script nonce="{request.csp_nonce}"></script>')
