@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -210,16 +211,24 @@ def _revoked_for(enrollment_id: int) -> Certificate | None:
     )
 
 
+def _current_for(enrollment_id: int) -> Certificate | None:
+    """The enrollment's valid certificate, or else its last revoked one, or None: what
+    ``_valid_for`` and then ``_revoked_for`` answer, in one query."""
+    return (
+        Certificate.objects.filter(enrollment_id=enrollment_id)
+        .order_by(F("revoked_at").desc(nulls_first=True), "-pk")
+        .first()
+    )
+
+
 def _issue(
     *, enrollment_id: int, learner_name: str | None, successor: bool = False
 ) -> tuple[Certificate | None, bool]:
     """The work of ``issue_certificate``, unannounced. Returns the certificate and whether
     this call created it. Only a re-issue (``successor``) issues after a revocation."""
-    existing = _valid_for(enrollment_id)
-    if existing:
-        return existing, False
-    if not successor and (revoked := _revoked_for(enrollment_id)):
-        return revoked, False
+    current = _current_for(enrollment_id)
+    if current is not None and (current.revoked_at is None or not successor):
+        return current, False  # the valid one, or (not for a re-issue) the revoked one
     enrollment = (
         enrollment_models.Enrollment.objects.select_related("user", "course__module")
         .filter(pk=enrollment_id, completed_at__isnull=False)

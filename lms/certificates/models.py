@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
+from lms.certificates.storage import certificate_pdf_storage
+
 
 @register_setting(icon="success")
 class IssuerSettings(BaseGenericSetting):
@@ -104,7 +106,9 @@ class Certificate(models.Model):
     completed_on = models.DateField(_("concluido el"))
     issuer_name = models.CharField(_("emitida por"), max_length=200)
     issued_at = models.DateTimeField(_("emitida el"))
-    pdf = models.FileField(_("PDF"), upload_to="constancias/", max_length=200)
+    pdf = models.FileField(
+        _("PDF"), upload_to="constancias/", max_length=200, storage=certificate_pdf_storage
+    )
     credential = models.JSONField(_("credencial firmada"))
     # Its bit in the published revocation list (W3C Bitstring Status List): list
     # ``status_index // status_list.SIZE``, bit ``status_index % status_list.SIZE``. Chosen

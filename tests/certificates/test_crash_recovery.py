@@ -20,6 +20,7 @@ import time
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
@@ -27,6 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, OperationalError, connection
 from django.test import override_settings
+from storages.backends.s3 import S3Storage
 
 from courses.models import CoursePage
 from lms.certificates import api
@@ -355,3 +357,19 @@ def test_the_nightly_task_deletes_orphans(media, enrolled, course, settings):
     name = default_storage.save("constancias/huerfano.pdf", ContentFile(b"%PDF-1.4"))
     assert delete_orphan_pdfs() == 1  # eager here, as Celery beat would queue it
     assert not default_storage.exists(name)
+
+
+def test_a_pdf_goes_to_s3_without_asking_first_whether_its_name_is_free(s3, enrolled, course):
+    """A PDF is named after its certificate's UUID: asking S3 whether the name is taken (a
+    HEAD request before each upload) could never find it so, and is not done. The storage
+    follows STORAGES (here the S3 server), as the default storage does."""
+    with (
+        override_settings(STORAGES=s3.storages()),
+        mock.patch.object(S3Storage, "exists", side_effect=AssertionError("asked S3")),
+    ):
+        enrollment_id = _completed(enrolled, course)
+        assert _run_task(enrollment_id) == []
+        certificate = Certificate.objects.get(enrollment_id=enrollment_id)
+        assert certificate.pdf.name == f"constancias/{certificate.uuid}.pdf"
+        assert certificate.pdf.name in s3.keys("constancias/")
+        assert certificate.pdf.read()[:5] == b"%PDF-"
