@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db.models import Prefetch, Q
 from django.http import QueryDict
 from wagtail.images import get_image_model
-from wagtail.models import Page
+from wagtail.models import Page, Revision
 
 from content import api as content_api
 from content.api import normalize_text
@@ -26,7 +26,7 @@ from courses.models import (
     Module,
     UnitPage,
 )
-from courses.models.routing import view_restrictions_exist
+from courses.models.routing import kept_for_generation, view_restrictions_exist
 
 
 @dataclass
@@ -341,6 +341,24 @@ def course_of_page(*, page: Page, remember: bool = False) -> CoursePage | None:
     if remember:
         page._aula_course = course
     return course
+
+
+ASSESSMENT_AT_KEY = "aula:assessment-at:{revision}"
+
+
+def assessment_at(*, revision_id: int) -> tuple[AssessmentPage, CoursePage | None]:
+    """The assessment as revision ``revision_id`` has it (Wagtail's ``as_object()``: its
+    questions, pass mark and limits as published then, on the page as it is now), and the
+    course it is in, with its module. Every quiz submitted and every result shown needs
+    both; built from the database they were a third of a submission's time. A revision's
+    content never changes, but the page around it (its place in the tree, its course)
+    can: they are kept under the pages' generation (``kept_for_generation``)."""
+
+    def build() -> tuple[AssessmentPage, CoursePage | None]:
+        assessment = Revision.objects.get(pk=revision_id).as_object()
+        return assessment, course_of_page(page=assessment)
+
+    return kept_for_generation(ASSESSMENT_AT_KEY.format(revision=revision_id), build)
 
 
 # --- Studying offline: what a phone saves of a course -------------------------------------

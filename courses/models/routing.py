@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -55,6 +56,8 @@ RESTRICTIONS_SECONDS = 24 * 60 * 60
 GENERATION_KEY = "aula:body-generation"
 ROUTE_KEY = "aula:route:{where}"
 ROUTE_SECONDS = 24 * 60 * 60
+
+T = TypeVar("T")
 
 
 def current_generation(request: HttpRequest | None = None) -> str:
@@ -71,6 +74,21 @@ def current_generation(request: HttpRequest | None = None) -> str:
     if request is not None:
         request._aula_generation = generation  # type: ignore[attr-defined]
     return str(generation)
+
+
+def kept_for_generation(key: str, build: Callable[[], T], seconds: int = ROUTE_SECONDS) -> T:
+    """``build()``, kept in the cache under ``key`` for the pages' current generation, as a
+    route is: the generation and the value are read in one round trip, and a value kept
+    in another generation is built again. For anything read from pages that a page, site,
+    picture, document or view restriction change could alter."""
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY) or _first_generation()
+    kept = found.get(key)
+    if kept is not None and kept[0] == generation:
+        return kept[1]  # type: ignore[no-any-return]
+    value = build()
+    cache.set(key, (generation, value), seconds)
+    return value
 
 
 def _first_generation() -> str:

@@ -98,9 +98,7 @@ class AttemptError(Exception):
 
 def pinned_assessment(attempt: Attempt) -> AssessmentPage:
     """The assessment as it was when this attempt was taken."""
-    from wagtail.models import Revision
-
-    assessment: AssessmentPage = Revision.objects.get(pk=attempt.revision_id).as_object()
+    assessment, _course = courses_api.assessment_at(revision_id=attempt.revision_id)
     return assessment
 
 
@@ -327,7 +325,8 @@ def submit_attempt(
         and assessment.kind == courses_api.AssessmentKind.PRACTICE
     ):
         revision = courses_api.page_revision(page_id=assessment.pk, revision_id=shown_id) or live
-    course = courses_api.course_of_page(page=assessment)
+    # What is graded (``content``) and the course, kept per revision (no query once kept).
+    content, course = courses_api.assessment_at(revision_id=revision.pk)
     if course is not None and not enrollment_api.is_enrolled(user=user, course_id=course.pk):
         raise AttemptError(
             "not_enrolled", _("Inscríbase en el curso para presentar esta evaluación.")
@@ -346,7 +345,6 @@ def submit_attempt(
                 )
                 % {"n": len(pending)},
             )
-    content = revision.as_object()
     now = timezone.now()
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).exists()

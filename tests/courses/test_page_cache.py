@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db.models.sql.compiler import SQLCompiler
 from wagtail.models import Page, PageViewRestriction
 
+from courses import api as courses_api
 from courses.models import AssessmentPage, CoursePage, LessonPage
 from courses.models.routing import route_for_request
 from courses.selectors import OUTLINE_KEY
@@ -315,3 +316,44 @@ class TestLessonBody:
         client.post("/idioma/", {"language": "en", "next": "/"})
         html = client.get(lesson.url).content.decode()
         assert "Ver las respuestas" not in html
+
+
+class TestAssessmentAtRevision:
+    """``courses.api.assessment_at``: what a quiz submission and a result page grade and
+    show, kept per revision under the pages' generation."""
+
+    @pytest.fixture
+    def quiz(self, small_course):
+        page = AssessmentPage(title="Práctica de caché", slug="practica-cache", pass_mark=70)
+        small_course.add_child(instance=page)
+        page.save_revision().publish()
+        return AssessmentPage.objects.get(pk=page.pk)
+
+    def test_read_once_then_kept(self, quiz, small_course, django_assert_num_queries):
+        assessment, course = courses_api.assessment_at(revision_id=quiz.live_revision_id)
+        assert (assessment.pk, assessment.title, course.pk) == (
+            quiz.pk,
+            quiz.title,
+            small_course.pk,
+        )
+        with django_assert_num_queries(0):
+            again, course_again = courses_api.assessment_at(revision_id=quiz.live_revision_id)
+        assert (again.title, again.pass_mark, course_again.pk) == (quiz.title, 70, small_course.pk)
+
+    def test_an_older_revision_keeps_what_it_had(self, quiz):
+        first = quiz.live_revision_id
+        courses_api.assessment_at(revision_id=first)
+        quiz.pass_mark = 90
+        quiz.save_revision().publish()
+        latest = AssessmentPage.objects.get(pk=quiz.pk).live_revision_id
+        assert latest != first
+        assert courses_api.assessment_at(revision_id=first)[0].pass_mark == 70
+        assert courses_api.assessment_at(revision_id=latest)[0].pass_mark == 90
+
+    def test_a_moved_assessment_is_in_its_new_course_at_once(self, quiz, catalog):
+        courses_api.assessment_at(revision_id=quiz.live_revision_id)
+        other = add_course(catalog=catalog, slug="otro-curso", title="Otro curso")
+        Page.objects.get(pk=quiz.pk).move(other, pos="last-child")
+        assessment, course = courses_api.assessment_at(revision_id=quiz.live_revision_id)
+        assert course.pk == other.pk
+        assert assessment.url_path.startswith(other.url_path)
