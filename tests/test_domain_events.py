@@ -223,18 +223,22 @@ class TestCertificateIssued:
         real_valid_for = issuing._valid_for
         looks = []
 
-        def valid_for(enrollment_id):
-            looks.append(enrollment_id)
-            # The loser's first look came before the winner inserted.
-            return None if len(looks) == 1 else real_valid_for(enrollment_id)
+        def current_for(enrollment_id):
+            looks.append("first")
+            return None  # The loser's first look came before the winner inserted.
 
+        def valid_for(enrollment_id):
+            looks.append("after the insert failed")
+            return real_valid_for(enrollment_id)
+
+        monkeypatch.setattr(issuing, "_current_for", current_for)
         monkeypatch.setattr(issuing, "_valid_for", valid_for)
         with (
             listening(certificates_api.certificate_issued) as received,
             django_capture_on_commit_callbacks(execute=True),
         ):
             assert certificates_api.issue_certificate(enrollment_id=issued.enrollment_id) == issued
-        assert len(looks) == 2  # it did try to insert
+        assert looks == ["first", "after the insert failed"]  # it did try to insert
         assert received == []
         assert Certificate.objects.count() == 1
 
