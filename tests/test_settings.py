@@ -42,6 +42,17 @@ def test_production_starts_when_everything_is_safe():
     ]
 
 
+def test_the_web_application_leaves_what_it_loaded_to_the_garbage_collector_no_more():
+    """``lms.wsgi`` freezes what setting Django up loaded: full collections then skip it."""
+    result = _production(
+        "import gc; before = gc.get_freeze_count(); import lms.wsgi;"
+        " print(before, gc.get_freeze_count())"
+    )
+    assert result.returncode == 0, result.stderr
+    before, after = map(int, result.stdout.split())
+    assert after > before + 100_000  # the modules, models and settings
+
+
 @pytest.mark.parametrize(
     ("changes", "named"),
     [
