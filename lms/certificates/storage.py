@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from boto3.s3.transfer import TransferConfig
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
@@ -32,7 +33,7 @@ class _PdfStorage(LazyObject):
         options: dict[str, Any] = dict(config.get("OPTIONS", {}))
         if issubclass(backend, S3Storage):
             options["file_overwrite"] = True
-            options["use_threads"] = False
+            options["transfer_config"] = TransferConfig(use_threads=False)
         elif issubclass(backend, FileSystemStorage):
             options["allow_overwrite"] = True
         self._wrapped = backend(**options)

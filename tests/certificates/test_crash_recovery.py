@@ -373,3 +373,5 @@ def test_a_pdf_goes_to_s3_without_asking_first_whether_its_name_is_free(s3, enro
         assert certificate.pdf.name == f"constancias/{certificate.uuid}.pdf"
         assert certificate.pdf.name in s3.keys("constancias/")
         assert certificate.pdf.read()[:5] == b"%PDF-"
+        # One small PUT from the calling thread: no pool of upload threads per PDF.
+        assert certificate.pdf.storage.transfer_config.use_threads is False
