@@ -1,16 +1,19 @@
-"""Derived progress: the rows of lessons, courses and study days, recomputed from the whole
-event log.
+"""Derived progress: the rows of lessons, courses and study days, functions of the event log.
 
-Because derived state is a function of the set of events (minimums, maximums, a sum over
-de-duplicated heartbeats), applying a batch twice, or events out of order, gives the same
-final state as a clean sequence.
+Derived state is a function of the set of events (minimums, maximums, the length of a
+union of heartbeat intervals), so applying a batch twice, or events out of order, gives
+the same final state as a clean sequence. A batch updates a lesson's row from the row and
+its new events alone when it can (a minimum stays a minimum; a heartbeat after the ones
+counted adds its own interval); a heartbeat that arrives out of order, or a row from
+before time on task was kept exactly, is recomputed from the lesson's whole log.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -42,9 +45,13 @@ _LESSON_FIELDS = (
     "page_id",
     "course_id",
     "status",
+    "started_at",
     "completed_at",
     "last_activity_at",
     "time_spent_seconds",
+    "study_microseconds",
+    "study_last_start",
+    "study_end",
 )
 _EVENT_FIELDS = ("object_id", "course_id", "verb", "client_timestamp", "result")
 
@@ -98,21 +105,140 @@ def record_days(*, user_id: int, events: Iterable[LearningEvent]) -> None:
     )
 
 
-def _heartbeat_seconds(heartbeats: list[tuple[datetime, Any]]) -> int:
-    intervals = []
-    for timestamp, duration in heartbeats:
-        seconds = min(float(duration or 0), HEARTBEAT_MAX_SECONDS)
-        if seconds > 0:
-            end = timestamp.timestamp()
-            intervals.append((end - seconds, end))
-    intervals.sort()
-    total, covered_to = 0.0, float("-inf")
-    for start, end in intervals:
-        if end <= covered_to:
-            continue
-        total += end - max(start, covered_to)
-        covered_to = end
-    return round(total)
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _UNIX) // _MICROSECOND
+
+
+def _moment(micros: int | None) -> datetime | None:
+    return None if micros is None else _UNIX + timedelta(microseconds=micros)
+
+
+def _interval(timestamp: datetime, duration: Any) -> tuple[int, int] | None:
+    """A heartbeat's interval in microseconds: ``duration`` seconds (at most
+    ``HEARTBEAT_MAX_SECONDS``) up to ``timestamp``; None when it covers no time."""
+    try:
+        length = round(min(float(duration or 0), HEARTBEAT_MAX_SECONDS) * 1_000_000)
+    except (TypeError, ValueError):
+        return None
+    if length <= 0:
+        return None
+    end = _micros(timestamp)
+    return end - length, end
+
+
+@dataclass(frozen=True)
+class StudyTime:
+    """A lesson's time on task: the length of the union of its heartbeat intervals, in
+    whole microseconds (so adding intervals one batch at a time gives exactly what the
+    whole log gives), with where the union stands: the latest start and the end."""
+
+    microseconds: int = 0
+    last_start: int | None = None
+    end: int | None = None
+
+    @property
+    def seconds(self) -> int:
+        """Whole seconds, half a second rounded up."""
+        return (self.microseconds + 500_000) // 1_000_000
+
+    def add(self, intervals: Iterable[tuple[int, int]]) -> StudyTime | None:
+        """This time with ``intervals`` added; None when one starts before an interval
+        already counted (then only the whole log gives the union).
+
+        A sweep in order of start: the union so far covers everything from the start of
+        any interval counted up to ``end``, so an interval starting no earlier adds just
+        its part beyond ``end``."""
+        total, last_start, covered = self.microseconds, self.last_start, self.end
+        for start, end in sorted(intervals):
+            if last_start is not None and start < last_start:
+                return None
+            if covered is None or end > covered:
+                total += end - (start if covered is None else max(start, covered))
+                covered = end
+            last_start = start
+        return StudyTime(total, last_start, covered)
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> StudyTime | None:
+        """The time kept on a lesson row; None on a row from before it was kept."""
+        if row["study_microseconds"] is None:
+            return None
+        last_start, end = row["study_last_start"], row["study_end"]
+        return cls(
+            row["study_microseconds"],
+            None if last_start is None else _micros(last_start),
+            None if end is None else _micros(end),
+        )
+
+
+def _study_time(heartbeats: Iterable[tuple[datetime, Any]]) -> StudyTime:
+    """The time on task of these (timestamp, duration) heartbeats, from nothing."""
+    intervals = [i for i in (_interval(when, duration) for when, duration in heartbeats) if i]
+    added = StudyTime().add(intervals)
+    assert added is not None  # from nothing, in order: never refused
+    return added
+
+
+def _lesson_row(
+    user_id: int,
+    page_id: int,
+    course_id: int,
+    timestamps: list[datetime],
+    completions: list[datetime],
+    study: StudyTime,
+) -> LessonProgress:
+    completed_at = min(completions) if completions else None
+    return LessonProgress(
+        user_id=user_id,
+        page_id=page_id,
+        course_id=course_id,
+        status=ProgressStatus.COMPLETED if completed_at else ProgressStatus.STARTED,
+        started_at=min(timestamps),
+        completed_at=completed_at,
+        last_activity_at=max(timestamps),
+        time_spent_seconds=study.seconds,
+        study_microseconds=study.microseconds,
+        study_last_start=_moment(study.last_start),
+        study_end=_moment(study.end),
+    )
+
+
+def _added_to(
+    user_id: int, page_id: int, row: dict[str, Any] | None, events: list[LearningEvent]
+) -> LessonProgress | None:
+    """The lesson's row with these new events added, from the row alone; None when only
+    the whole log can say: a row from before time on task was kept, an event of another
+    course, a heartbeat before one already counted.
+
+    No row means no events before these: a row is written in the transaction that
+    stores a page's first events, and never deleted without them (only with the account).
+    """
+    course_id = row["course_id"] if row else events[0].course_id
+    study = StudyTime.of(row) if row else StudyTime()
+    if study is None or any(e.course_id != course_id for e in events):
+        return None
+    study = study.add(
+        i
+        for i in (
+            _interval(e.client_timestamp, (e.result or {}).get("duration"))
+            for e in events
+            if e.verb == Verb.PROGRESSED
+        )
+        if i
+    )
+    if study is None:
+        return None
+    timestamps = [e.client_timestamp for e in events]
+    completions = [e.client_timestamp for e in events if e.verb in COMPLETING_VERBS]
+    if row:
+        timestamps += [row["started_at"], row["last_activity_at"]]
+        if row["completed_at"] is not None:
+            completions.append(row["completed_at"])
+    return _lesson_row(user_id, page_id, course_id, timestamps, completions, study)
 
 
 def recompute(
@@ -122,11 +248,17 @@ def recompute(
     course_ids: set[int],
     announce: bool = True,
     structure: dict[int, courses_api.CourseSteps] | None = None,
+    new_events: Iterable[LearningEvent] = (),
 ) -> list[int]:
-    """Rebuild the learner's rows for these pages and courses from the log. Returns the
-    courses whose completion rule held for the first time. With ``announce``, steps that
-    became completed are announced (``lesson_completed``) once the transaction commits.
-    ``structure`` is the courses' steps when the caller has read them already."""
+    """Bring the learner's rows for these pages and courses up to date with the log.
+    Returns the courses whose completion rule held for the first time. With ``announce``,
+    steps that became completed are announced (``lesson_completed``) once the transaction
+    commits. ``structure`` is the courses' steps when the caller has read them already.
+
+    ``new_events``: the events just stored, all of them, when the rows are otherwise
+    up to date (ingestion). A lesson's row is then updated from the row and its new
+    events, where that gives what the whole log gives; every other page in ``page_ids``
+    is recomputed from its whole log."""
     # The learner's rows for these pages and courses as they are: what was completed
     # already, and (updated below) what course progress is computed from.
     lessons = {row["page_id"]: row for row in _lesson_rows(user_id, page_ids, course_ids)}
@@ -135,29 +267,33 @@ def recompute(
         for page_id, row in lessons.items()
         if page_id in page_ids and row["status"] == ProgressStatus.COMPLETED
     }
-    events = defaultdict(list)
-    for event in _page_events(user_id, page_ids):
-        events[event[0]].append(event)
+    added: defaultdict[int, list[LearningEvent]] = defaultdict(list)
+    for event in new_events:
+        added[event.object_id].append(event)
     rows = []
-    for page_id, page_events in events.items():
-        timestamps = [e[3] for e in page_events]
-        completions = [e[3] for e in page_events if e[2] in COMPLETING_VERBS]
-        completed_at = min(completions) if completions else None
+    whole_log = set()
+    for page_id in page_ids:
+        fresh = added.get(page_id)
+        updated = _added_to(user_id, page_id, lessons.get(page_id), fresh) if fresh else None
+        if updated is None:
+            whole_log.add(page_id)
+        else:
+            rows.append(updated)
+    logs = defaultdict(list)
+    for logged in _page_events(user_id, whole_log):
+        logs[logged[0]].append(logged)
+    for page_id, page_events in logs.items():
         rows.append(
-            LessonProgress(
-                user_id=user_id,
-                page_id=page_id,
-                course_id=page_events[0][1],
-                status=ProgressStatus.COMPLETED if completed_at else ProgressStatus.STARTED,
-                started_at=min(timestamps),
-                completed_at=completed_at,
-                last_activity_at=max(timestamps),
-                time_spent_seconds=_heartbeat_seconds(
-                    [
-                        (e[3], (e[4] or {}).get("duration"))
-                        for e in page_events
-                        if e[2] == Verb.PROGRESSED
-                    ]
+            _lesson_row(
+                user_id,
+                page_id,
+                page_events[0][1],
+                [e[3] for e in page_events],
+                [e[3] for e in page_events if e[2] in COMPLETING_VERBS],
+                _study_time(
+                    (e[3], (e[4] or {}).get("duration"))
+                    for e in page_events
+                    if e[2] == Verb.PROGRESSED
                 ),
             )
         )
@@ -165,14 +301,7 @@ def recompute(
         LessonProgress,
         rows,
         unique=["user", "page_id"],
-        update=[
-            "status",
-            "started_at",
-            "completed_at",
-            "last_activity_at",
-            "time_spent_seconds",
-            "course_id",
-        ],
+        update=[name for name in _LESSON_FIELDS if name != "page_id"],
     )
     for row in rows:
         lessons[row.page_id] = {name: getattr(row, name) for name in _LESSON_FIELDS}

@@ -2,8 +2,9 @@
 
 Every progress-changing action arrives as a learning event. ``record_events`` stores the
 new ones (append-only; a UUID seen before is a duplicate with no effect) and, in the same
-transaction, recomputes the derived rows of the lessons and courses they touch *from the
-whole log* (``derived``). Batches of one learner are serialised by a row lock on the
+transaction, brings the derived rows of the lessons and courses they touch up to date
+(``derived``): from the rows and the new events where that gives what the whole log gives,
+from the whole log where it does not. Batches of one learner are serialised by a row lock on the
 learner, so concurrent batches never lose an update.
 """
 
@@ -227,6 +228,7 @@ def record_parsed(
                     page_ids={row.object_id for row in new_rows},
                     course_ids={row.course_id for row in new_rows},
                     structure=structure,
+                    new_events=new_rows,
                 )
     for result in results:
         if result.status == "pending":  # pragma: no cover - every path sets a status

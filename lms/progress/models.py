@@ -76,6 +76,14 @@ class LessonProgress(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField()
     time_spent_seconds = models.PositiveIntegerField(default=0)
+    # Time on task is the length of the union of the lesson's heartbeat intervals
+    # (``derived``). These keep where that union stands, so a heartbeat that comes after
+    # the ones counted adds its own interval without re-reading the log: the exact length
+    # in microseconds (NULL on rows from before it was kept: the next event recomputes
+    # them from the log), the latest start and the end of the intervals counted.
+    study_microseconds = models.BigIntegerField(null=True, editable=False)
+    study_last_start = models.DateTimeField(null=True, editable=False)
+    study_end = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("avance por lección")

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -184,6 +185,160 @@ class TestTimeOnTask:
         api.record_events(user=enrolled, items=items)
         # [T0 - 60 s, T0 + 590 s]
         assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).time_spent_seconds == 650
+
+
+def _log_reads(queries):
+    """The queries that read a lesson's whole event log."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and "progress_learningevent" in q["sql"]
+        and '"object_id" IN' in q["sql"]
+    ]
+
+
+def _study(user, page):
+    row = LessonProgress.objects.get(user=user, page_id=page.pk)
+    return row.time_spent_seconds, row.study_microseconds, row.study_last_start, row.study_end
+
+
+class TestTimeKeptWithoutTheLog:
+    """A lesson's row keeps where its union of heartbeats stands, so the minute-by-minute
+    heartbeats of a learner studying are added without re-reading the lesson's log (which
+    grows all the time they study); only a heartbeat that arrives out of order is."""
+
+    def test_heartbeats_in_order_never_read_the_log(self, enrolled, page):
+        for minute in range(10):
+            at = T0 + timedelta(minutes=minute)
+            batch = [
+                event(page, "progressed", at=at - timedelta(seconds=30), duration=30),
+                event(page, "progressed", at=at, duration=30),
+            ]
+            with CaptureQueriesContext(connection) as queries:
+                result = api.record_events(user=enrolled, items=batch)
+            assert result.count("accepted") == 2
+            assert _log_reads(queries) == []
+        seconds, microseconds, last_start, end = _study(enrolled, page)
+        assert (seconds, microseconds) == (600, 600_000_000)
+        assert (last_start, end) == (
+            T0 + timedelta(minutes=9, seconds=-30),
+            T0 + timedelta(minutes=9),
+        )
+
+    def test_a_heartbeat_out_of_order_is_counted_from_the_log(self, enrolled, page):
+        api.record_events(user=enrolled, items=[event(page, "progressed", at=T0, duration=30)])
+        late = T0 - timedelta(minutes=10)  # sent from a phone that was offline
+        with CaptureQueriesContext(connection) as queries:
+            api.record_events(
+                user=enrolled, items=[event(page, "progressed", at=late, duration=30)]
+            )
+        assert len(_log_reads(queries)) == 1
+        assert _study(enrolled, page) == (60, 60_000_000, T0 - timedelta(seconds=30), T0)
+        assert LessonProgress.objects.get(user=enrolled, page_id=page.pk).started_at == late
+
+    def test_an_overlap_with_the_last_counted_adds_only_what_is_new(self, enrolled, page):
+        api.record_events(user=enrolled, items=[event(page, "progressed", at=T0, duration=30)])
+        again = T0 + timedelta(seconds=10)  # [T0 - 20 s, T0 + 10 s]: 10 s are new
+        with CaptureQueriesContext(connection) as queries:
+            api.record_events(
+                user=enrolled, items=[event(page, "progressed", at=again, duration=30)]
+            )
+        assert _log_reads(queries) == []
+        assert _study(enrolled, page)[:2] == (40, 40_000_000)
+
+    def test_a_row_from_before_time_was_kept_is_counted_from_the_log(self, enrolled, page):
+        api.record_events(user=enrolled, items=[event(page, "progressed", at=T0, duration=30)])
+        # As the migration left rows written before: their exact time unknown.
+        LessonProgress.objects.filter(user=enrolled, page_id=page.pk).update(
+            study_microseconds=None, study_last_start=None, study_end=None
+        )
+        later = T0 + timedelta(minutes=1)
+        with CaptureQueriesContext(connection) as queries:
+            api.record_events(
+                user=enrolled, items=[event(page, "progressed", at=later, duration=30)]
+            )
+        assert len(_log_reads(queries)) == 1
+        assert _study(enrolled, page) == (60, 60_000_000, later - timedelta(seconds=30), later)
+        assert CourseProgress.objects.get(user=enrolled).time_spent_seconds == 60
+
+    def test_a_completion_is_added_without_the_log_and_announced_once(
+        self, enrolled, page, django_capture_on_commit_callbacks
+    ):
+        api.record_events(user=enrolled, items=[event(page, "progressed", at=T0, duration=30)])
+        done = T0 + timedelta(minutes=5)
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks() as announced,
+        ):
+            api.record_events(user=enrolled, items=[event(page, "completed", at=done)])
+        assert _log_reads(queries) == []
+        row = LessonProgress.objects.get(user=enrolled, page_id=page.pk)
+        assert (row.status, row.completed_at, row.last_activity_at) == ("completed", done, done)
+        assert len(announced) == 1
+        with django_capture_on_commit_callbacks() as announced:
+            api.record_events(
+                user=enrolled, items=[event(page, "completed", at=done - timedelta(minutes=1))]
+            )
+        row.refresh_from_db()
+        assert row.completed_at == done - timedelta(minutes=1)  # the earliest counts
+        assert announced == []
+
+
+def _heartbeat_batches(pages):
+    """Batches of one learner's events, mostly heartbeats in order as a phone sends them,
+    some late (offline), overlapping or repeated, with the odd start and completion."""
+    item = st.tuples(
+        st.sampled_from(range(len(pages))),
+        st.sampled_from(["progressed"] * 6 + ["started", "completed"]),
+        st.integers(min_value=-600, max_value=120),  # seconds from where the learner is
+        st.sampled_from([0, 0.5, 10, 29.999999, 30, 30, 30, 45.25, 60, 3600]),
+    )
+    return st.lists(
+        st.tuples(st.integers(min_value=0, max_value=90), st.lists(item, min_size=1, max_size=4)),
+        min_size=1,
+        max_size=12,
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_rows_kept_batch_by_batch_equal_a_rebuild_from_the_log(enrolled, course, data):
+    """Whatever the order, overlaps and repeats of the batches, the rows kept batch by
+    batch (from the row where they can, from the log where they must) are exactly what a
+    rebuild from the whole log gives, time on task to the microsecond."""
+    pages = [
+        LessonPage.objects.get(pk=s.page_id)
+        for s in courses_api.course_steps(course_ids=[course.pk])[course.pk].steps
+        if s.kind == "lesson"
+    ][:3]
+    sent = []
+    with transaction.atomic():
+        now = T0
+        for step, items in data.draw(_heartbeat_batches(pages)):
+            now += timedelta(seconds=step)
+            batch = [
+                event(pages[p], verb, at=now + timedelta(seconds=offset), duration=duration)
+                for p, verb, offset, duration in items
+            ]
+            if sent and data.draw(st.booleans()):
+                batch.append(data.draw(st.sampled_from(sent)))  # sent again
+            sent += batch
+            api.record_events(user=enrolled, items=batch)
+        kept = _state(enrolled), _kept_study(enrolled)
+        api.rebuild_progress(user_id=enrolled.pk)
+        assert (_state(enrolled), _kept_study(enrolled)) == kept
+        transaction.set_rollback(True)
+
+
+def _kept_study(user):
+    return sorted(
+        LessonProgress.objects.filter(user=user).values_list(
+            "page_id", "study_microseconds", "study_last_start", "study_end"
+        )
+    )
 
 
 class TestMarkAsDone:
@@ -458,7 +613,7 @@ def test_a_batch_during_a_rebuild_waits_and_counts(committed, monkeypatch):
     committed.append(user)
     enrollment_api.enroll(user=user, course=course)
     api.record_events(user=user, items=[event(page, "progressed", T0, duration=30)])
-    computing, real = threading.Event(), derived._heartbeat_seconds
+    computing, real = threading.Event(), derived._study_time
 
     def slow(heartbeats):
         if threading.current_thread().name == "rebuild":
@@ -466,7 +621,7 @@ def test_a_batch_during_a_rebuild_waits_and_counts(committed, monkeypatch):
             time.sleep(1.5)
         return real(heartbeats)
 
-    monkeypatch.setattr(derived, "_heartbeat_seconds", slow)
+    monkeypatch.setattr(derived, "_study_time", slow)
     name = connection.settings_dict["NAME"]
 
     def rebuild():
