@@ -22,12 +22,19 @@ The load generator (asyncio and raw HTTP/1.1, keep-alive where the server offers
 this process; the server is other processes. Everything runs on its own database
 (``aula_capacity`` on PostgreSQL, created if missing and prepared as ``make run`` prepares
 one: the course library) and its own Redis databases (13: cache and sessions, 14: broker).
-``--accounts`` real learner accounts (``capacidad-0001``…, made afresh each run, each
-enrolled in two library courses, signed in with ``Client.force_login``) stand for the
-simulated learners: learner ``i`` is account ``i mod accounts`` (round-robin), so an
-account sees several learners' traffic (the events API's throttle, 120 batches a minute
-per account, stays far: 500 accounts take up to ~60,000 learners). Fresh accounts, because
-a heartbeat re-reads the learner's events on that lesson: runs start from the same state.
+``--accounts`` real learner accounts (``capacidad-0001``…, made afresh each run, so runs
+start from the same state; each enrolled in two library courses, with a session as
+``Client.force_login`` makes one, and ten minutes ago a first heartbeat on its first
+lesson: learners in the middle of a study session) stand for the simulated learners:
+learner ``i`` is account ``i mod accounts``, one account per learner up to that many.
+Each learner works through their lessons in order: a lesson view opens the lesson they
+are on again, or one time in ``LESSON_VIEWS`` the next one (a lesson lasts about six
+minutes), and their heartbeats go to that lesson and cover the stretch since their
+previous batch (at most a minute, in two heartbeats), as the lesson page's script sends
+them: in order, never overlapping. (Until 2026-12-05 the default was 500 accounts, each
+shared by a dozen learners who picked a random lesson for every request and whose
+heartbeats all claimed the same last minute: overlapping and out of order on one
+account, which no phone sends.)
 
 Per step it prints N, offered and achieved req/s, p50/p95/p99 overall and per request
 type, errors, CPU (% of one core, and ms per answered request) of gunicorn, of this
@@ -82,6 +89,7 @@ TIMEOUT_S = 30.0
 # Requests per second of one simulated learner, by type.
 RATES = {"lesson": 1 / 90, "heartbeat": 1 / 60, "quiz": 1 / 900, "my courses": 1 / 600}
 PER_LEARNER = sum(RATES.values())
+LESSON_VIEWS = 4  # lesson views per lesson: one in four opens the next one
 TYPES = ["lesson", "heartbeat", "quiz", "quiz result", "my courses"]
 ACCESS_LOG = OUT / "capacity-access.log"
 SERVER_LOG = OUT / "capacity-gunicorn.log"
@@ -143,10 +151,19 @@ def prepare(accounts: int) -> list[Account]:
     ensure_database()
     prepare_site(static=True)
     logging.disable(logging.INFO)  # one "successful login" line per account otherwise
+    from importlib import import_module
+
     from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        load_backend,
+    )
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.models import Session
     from django.core.cache import cache
+    from django.db import transaction
     from django.test import Client
     from django.utils.crypto import get_random_string
 
@@ -155,6 +172,7 @@ def prepare(accounts: int) -> list[Account]:
     from lms.accounts import read_models as accounts_models
     from lms.assessments import api as assessments_api
     from lms.enrollment import api as enrollment_api
+    from lms.progress import api as progress_api
 
     courses = []
     for course in CoursePage.objects.live().order_by("path"):
@@ -165,9 +183,8 @@ def prepare(accounts: int) -> list[Account]:
     if not courses:
         raise SystemExit("no course of the library has lessons and a practice quiz")
 
-    # Fresh accounts every run: a heartbeat's cost grows with the events the learner
-    # already has on the lesson, so runs start from the same state (no history). Their
-    # events, progress, attempts and enrollments go with them (CASCADE).
+    # Fresh accounts every run, so runs start from the same state (no history, no
+    # attempts). Their events, progress, attempts and enrollments go with them (CASCADE).
     User = accounts_models.User
     User.objects.filter(username__startswith=ACCOUNT_PREFIX).delete()
     names = [f"{ACCOUNT_PREFIX}{number:04d}" for number in range(1, accounts + 1)]
@@ -183,42 +200,65 @@ def prepare(accounts: int) -> list[Account]:
     Session.objects.all().delete()
     cache.clear()
 
+    # Sessions as ``Client.force_login`` makes them (the same keys in the same session
+    # store), made directly: signing in 10,000 accounts one request at a time took minutes.
+    engine = import_module(settings.SESSION_ENGINE)
+    backend = next(  # as force_login picks it: the first that finds users
+        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
+    )
+
+    def session_for(user) -> str:
+        store = engine.SessionStore()
+        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
+        store[BACKEND_SESSION_KEY] = backend
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        return store.session_key
+
     quiz_forms: dict[int, str] = {}
     prepared = []
     started = time.perf_counter()
-    for number, name in enumerate(names):
-        user = users[name]
-        mine = [courses[number % len(courses)], courses[(number + 3) % len(courses)]]
-        for course, _lessons, _practice in mine:
-            enrollment_api.enroll(user=user, course=course)
-        client = Client(HTTP_HOST=HOST)
-        client.force_login(user)
-        quizzes = []
-        for _course, _lessons, practice in mine:
-            for quiz in practice:
-                if quiz.pk not in quiz_forms:
-                    response = client.get(quiz.url, secure=True)
-                    assert response.status_code == 200, (quiz.url, response.status_code)
-                    form = _QuizForm()
-                    form.feed(response.content.decode())
-                    assert any(key.startswith("q-") for key in form.fields), quiz.url
-                    quiz_forms[quiz.pk] = urlencode(form.fields)
-                shown_at = assessments_api.shown_at_token(user_id=user.pk)
-                quizzes.append(
-                    (quiz.pk, quiz_forms[quiz.pk] + "&" + urlencode({"shown_at": shown_at}))
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    with transaction.atomic():  # one commit, not one per enrollment and session
+        for number, name in enumerate(names):
+            user = users[name]
+            mine = [courses[number % len(courses)], courses[(number + 3) % len(courses)]]
+            for course, _lessons, _practice in mine:
+                enrollment_api.enroll(user=user, course=course)
+            session = session_for(user)
+            # Learners in the middle of a study session: today's first minute on their
+            # first lesson is recorded (their lesson, course and day rows exist).
+            first_lesson = mine[0][1][0][0]
+            warm = progress_api.record_events(user=user, items=[_heartbeat(first_lesson, start)])
+            assert warm.count("accepted") == 1, warm.items
+            quizzes = []
+            for _course, _lessons, practice in mine:
+                for quiz in practice:
+                    if quiz.pk not in quiz_forms:
+                        client = Client(HTTP_HOST=HOST)
+                        client.cookies[settings.SESSION_COOKIE_NAME] = session
+                        response = client.get(quiz.url, secure=True)
+                        assert response.status_code == 200, (quiz.url, response.status_code)
+                        form = _QuizForm()
+                        form.feed(response.content.decode())
+                        assert any(key.startswith("q-") for key in form.fields), quiz.url
+                        quiz_forms[quiz.pk] = urlencode(form.fields)
+                    shown_at = assessments_api.shown_at_token(user_id=user.pk)
+                    quizzes.append(
+                        (quiz.pk, quiz_forms[quiz.pk] + "&" + urlencode({"shown_at": shown_at}))
+                    )
+            csrf = get_random_string(32)  # a CSRF secret as Django makes them
+            prepared.append(
+                Account(
+                    cookie=(
+                        f"{settings.SESSION_COOKIE_NAME}={session}; "
+                        f"{settings.CSRF_COOKIE_NAME}={csrf}"
+                    ),
+                    csrf=csrf,
+                    lessons=[lesson for _c, lessons, _q in mine for lesson in lessons],
+                    quizzes=quizzes,
                 )
-        csrf = get_random_string(32)  # a CSRF secret as Django makes them
-        session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        prepared.append(
-            Account(
-                cookie=(
-                    f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
-                ),
-                csrf=csrf,
-                lessons=[lesson for _c, lessons, _q in mine for lesson in lessons],
-                quizzes=quizzes,
             )
-        )
     print(
         f"{accounts} learner accounts in {len(courses)} courses, signed in "
         f"({time.perf_counter() - started:.1f} s)"
@@ -492,6 +532,17 @@ def _head(method: str, path: str, account: Account, extra: dict[str, str] | None
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def _heartbeat(page: int, end: datetime, seconds: float = 30) -> dict[str, object]:
+    """One heartbeat as the lesson page's script sends it: ``seconds`` of study up to ``end``."""
+    return {
+        "id": str(uuid.uuid4()),
+        "verb": "progressed",
+        "object": {"id": page},
+        "timestamp": end.isoformat(),
+        "result": {"duration": seconds},
+    }
+
+
 @dataclass
 class Result:
     kind: str
@@ -504,23 +555,39 @@ class Load:
     connections: Connections
     accounts: list[Account]
     results: list[Result] = field(default_factory=list)
+    # Each learner's place in their lessons and where their recorded study time ends:
+    # their heartbeats go to the lesson they are on and cover the stretch since their last
+    # batch, at most a minute, as the lesson page's script sends them
+    # (static/js/progress.js). A lesson view opens that lesson again or (one in
+    # ``LESSON_VIEWS``) the next one: a lesson lasts about six minutes.
+    studying: dict[int, int] = field(default_factory=dict)
+    studied_to: dict[int, datetime] = field(default_factory=dict)
+
+    def lesson(self, learner: int, account: Account, rng: random.Random, *, opening: bool):
+        place = self.studying.get(learner, 0)
+        if opening and rng.random() < 1 / LESSON_VIEWS:
+            place = (place + 1) % len(account.lessons)
+        self.studying[learner] = place
+        return account.lessons[place]
 
     async def one(self, kind: str, learner: int, scheduled: float, rng: random.Random) -> None:
         account = self.accounts[learner % len(self.accounts)]
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(self._send(kind, account, scheduled, rng), TIMEOUT_S)
+            await asyncio.wait_for(self._send(kind, learner, account, scheduled, rng), TIMEOUT_S)
         except TimeoutError:
             self.results.append(Result(kind, (loop.time() - scheduled) * 1000, "timeout"))
         except (OSError, asyncio.IncompleteReadError, HttpError, ValueError) as error:
             message = str(error) or type(error).__name__
             self.results.append(Result(kind, (loop.time() - scheduled) * 1000, message[:80]))
 
-    async def _send(self, kind: str, account: Account, scheduled: float, rng: random.Random):
+    async def _send(
+        self, kind: str, learner: int, account: Account, scheduled: float, rng: random.Random
+    ):
         loop = asyncio.get_running_loop()
         request = self.connections.request
         if kind == "lesson":
-            _page, path = rng.choice(account.lessons)
+            _page, path = self.lesson(learner, account, rng, opening=True)
             status, _h, _b = await request(_head("GET", path, account, {"Accept": "text/html"}))
             expected = 200
         elif kind == "my courses":
@@ -529,20 +596,17 @@ class Load:
             )
             expected = 200
         elif kind == "heartbeat":
-            page, _path = rng.choice(account.lessons)
+            page, _path = self.lesson(learner, account, rng, opening=False)
             now = datetime.now(UTC)
+            minute_ago = now - timedelta(seconds=60)
+            start = max(minute_ago, self.studied_to.get(learner, minute_ago))
+            self.studied_to[learner] = now
+            half = (now - start) / 2
             body = json.dumps(
                 {
                     "sent_at": now.isoformat(),
                     "events": [
-                        {
-                            "id": str(uuid.uuid4()),
-                            "verb": "progressed",
-                            "object": {"id": page},
-                            "timestamp": (now - timedelta(seconds=seconds)).isoformat(),
-                            "result": {"duration": 30},
-                        }
-                        for seconds in (30, 0)
+                        _heartbeat(page, end, half.total_seconds()) for end in (now - half, now)
                     ],
                 }
             ).encode()
@@ -796,8 +860,7 @@ def profile(requests: int, heaviest: str | None) -> None:
 
     form.fields["shown_at"] = assessments_api.shown_at_token(user_id=user.pk)
 
-    # Heartbeats go round the accounts and their lessons, as in the load: a heartbeat
-    # reads the learner's events on the lesson, and one lesson sent 200 batches is slower.
+    # Heartbeats go round the accounts and their lessons, as in the load.
     senders = []
     for other in accounts_models.User.objects.filter(username__startswith=ACCOUNT_PREFIX)[:20]:
         sender = Client(HTTP_HOST=HOST, HTTP_ACCEPT_ENCODING="gzip")
@@ -810,13 +873,18 @@ def profile(requests: int, heaviest: str | None) -> None:
         # scans the static files): do it now, or it lands in the figures below.
         assert sender.get("/mis-cursos/", secure=True).status_code == 200
     rotation = itertools.cycle(senders)
+    # Each (account, lesson) studies on its own clock, a minute per batch, in the past:
+    # its heartbeats come in order, as a learner's do.
+    clocks: dict[tuple[int, int], datetime] = {}
 
     def heartbeat():
         sender, page_id = next(rotation)
         now = datetime.now(UTC)
+        key = (id(sender), page_id)
+        clocks[key] = end = clocks.get(key, now - timedelta(hours=12)) + timedelta(seconds=60)
         events = [
             {"id": str(uuid.uuid4()), "verb": "progressed", "object": {"id": page_id},
-             "timestamp": (now - timedelta(seconds=s)).isoformat(), "result": {"duration": 30}}
+             "timestamp": (end - timedelta(seconds=s)).isoformat(), "result": {"duration": 30}}
             for s in (30, 0)
         ]  # fmt: skip
         return sender.post(
@@ -988,7 +1056,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=25, help="per step")
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--refine", type=int, default=2, help="bisection steps at the end")
-    parser.add_argument("--accounts", type=int, default=500)
+    parser.add_argument("--accounts", type=int, default=12_000, help="one per learner up to it")
     cores = os.cpu_count() or 1
     parser.add_argument("--workers", type=int, default=2 * cores + 1)
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
