@@ -167,7 +167,17 @@ def post_answers(client, assessment, answers: dict[str, list[str]]):
 
 ROOT = Path(__file__).resolve().parent.parent
 # Aula's variables (and the tests' own), cleared from the environment of ``run_django``.
-CLEARED = ("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_", "AWS_", "AULA_", "CACHE_URL", "TEST_")
+CLEARED = (
+    "DJANGO_",
+    "DATABASE_URL",
+    "DB_",
+    "CELERY_",
+    "EMAIL_",
+    "AWS_",
+    "AULA_",
+    "CACHE_URL",
+    "TEST_",
+)
 
 
 def run_django(

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 
 from tests.helpers import CLEARED as _CLEARED
 from tests.helpers import ROOT, run_django
@@ -200,6 +201,47 @@ def test_embedded_default_uses_sqlite_wal_and_eager_celery():
         "es-mx",
         "django.core.files.storage.FileSystemStorage",
     ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "options"),
+    [(None, "True 5"), ("true", "True 5"), ("false", "None None")],
+)
+def test_postgresql_prepares_what_it_runs_often_unless_told_not_to(setting, options):
+    """Server-side binding and psycopg's prepared statements on PostgreSQL, unless
+    DB_PREPARED_STATEMENTS=false (PgBouncer in transaction mode without
+    max_prepared_statements); SQLite has neither."""
+    code = (
+        "from django.conf import settings as s; o = s.DATABASES['default'].get('OPTIONS', {});"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+    )
+    result = _production(
+        code,
+        DATABASE_URL="postgres://aula@db.example.org:5432/aula",
+        DB_PREPARED_STATEMENTS=setting,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == options
+    assert run_django(code, "lms.settings.base").stdout.strip() == "None None"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+def test_a_statement_run_often_is_prepared_on_the_connection(db):
+    """What the setting does on the live connection: the statement that reads a
+    learner's row on every request is parsed and planned once, then executed."""
+    from django.contrib.auth import get_user_model
+
+    from lms.accounts.backends import AccountBackend
+
+    user = get_user_model().objects.create_user(username="preparada")
+    for _ in range(6):
+        assert AccountBackend().get_user(user.pk) == user
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "accounts_user"' in statement for statement in prepared), prepared
 
 
 def test_a_broker_turns_off_eager_mode():

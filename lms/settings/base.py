@@ -153,6 +153,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # about a millisecond, a quarter of a cached page's time.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DB_PREPARED_STATEMENTS", default=True
+):
+    # The server binds the parameters, and a statement run five times on a connection
+    # is prepared there (psycopg's prepare_threshold): parsed and planned once, not on
+    # every request. On the capacity benchmark PostgreSQL's CPU per request fell by a
+    # third (bench/capacity.py). Behind PgBouncer in transaction mode this needs
+    # PgBouncer 1.21 or later with max_prepared_statements set; or set
+    # DB_PREPARED_STATEMENTS=false (README, "Production").
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
