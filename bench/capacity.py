@@ -23,9 +23,10 @@ this process; the server is other processes. Everything runs on its own database
 (``aula_capacity`` on PostgreSQL, created if missing and prepared as ``make run`` prepares
 one: the course library) and its own Redis databases (13: cache and sessions, 14: broker).
 ``--accounts`` real learner accounts (``capacidad-0001``…, made afresh each run, so runs
-start from the same state; each enrolled in two library courses, with a session as
-``Client.force_login`` makes one, and ten minutes ago a first heartbeat on its first
-lesson: learners in the middle of a study session) stand for the simulated learners:
+start from the same state, then the database is vacuumed and analysed; each enrolled in
+two library courses, with a session as ``Client.force_login`` makes one that has been
+through a request, and ten minutes ago a first heartbeat on its first lesson: learners in
+the middle of a study session) stand for the simulated learners:
 learner ``i`` is account ``i mod accounts``, one account per learner up to that many.
 Each learner works through their lessons in order: a lesson view opens the lesson they
 are on again, or one time in ``LESSON_VIEWS`` the next one (a lesson lasts about six
@@ -172,7 +173,6 @@ def prepare(accounts: int) -> list[Account]:
     from lms.accounts import read_models as accounts_models
     from lms.assessments import api as assessments_api
     from lms.enrollment import api as enrollment_api
-    from lms.progress import api as progress_api
 
     courses = []
     for course in CoursePage.objects.live().order_by("path"):
@@ -219,6 +219,8 @@ def prepare(accounts: int) -> list[Account]:
     prepared = []
     started = time.perf_counter()
     start = datetime.now(UTC) - timedelta(minutes=10)
+    # One client for every account (a client builds the middleware on its first request).
+    client = Client(HTTP_HOST=HOST)
     with transaction.atomic():  # one commit, not one per enrollment and session
         for number, name in enumerate(names):
             user = users[name]
@@ -226,17 +228,24 @@ def prepare(accounts: int) -> list[Account]:
             for course, _lessons, _practice in mine:
                 enrollment_api.enroll(user=user, course=course)
             session = session_for(user)
-            # Learners in the middle of a study session: today's first minute on their
-            # first lesson is recorded (their lesson, course and day rows exist).
+            # Learners in the middle of a study session: their session has been through
+            # a request (what the first page after signing in leaves in it), and today's
+            # first minute on their first lesson is recorded (their lesson, course and day
+            # rows exist). Sent as the lesson page sends it, through the site.
+            client.cookies.clear()
+            client.cookies[settings.SESSION_COOKIE_NAME] = session
             first_lesson = mine[0][1][0][0]
-            warm = progress_api.record_events(user=user, items=[_heartbeat(first_lesson, start)])
-            assert warm.count("accepted") == 1, warm.items
+            warm = client.post(
+                "/api/v1/events/",
+                {"events": [_heartbeat(first_lesson, start)]},
+                content_type="application/json",
+                secure=True,
+            )
+            assert warm.status_code == 200 and warm.json()["accepted"] == 1, warm.content
             quizzes = []
             for _course, _lessons, practice in mine:
                 for quiz in practice:
                     if quiz.pk not in quiz_forms:
-                        client = Client(HTTP_HOST=HOST)
-                        client.cookies[settings.SESSION_COOKIE_NAME] = session
                         response = client.get(quiz.url, secure=True)
                         assert response.status_code == 200, (quiz.url, response.status_code)
                         form = _QuizForm()
@@ -263,8 +272,14 @@ def prepare(accounts: int) -> list[Account]:
         f"{accounts} learner accounts in {len(courses)} courses, signed in "
         f"({time.perf_counter() - started:.1f} s)"
     )
-    from django.db import connections
+    # The last run's accounts were just deleted with everything they made: vacuum now, so
+    # autovacuum does not do it during the steps (its CPU counts as PostgreSQL's).
+    from django.db import connection, connections
 
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+    print(f"database vacuumed and analysed ({time.perf_counter() - started:.1f} s)")
     connections.close_all()
     return prepared
 
