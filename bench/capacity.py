@@ -897,11 +897,7 @@ def profile(requests: int, heaviest: str | None) -> None:
         now = datetime.now(UTC)
         key = (id(sender), page_id)
         clocks[key] = end = clocks.get(key, now - timedelta(hours=12)) + timedelta(seconds=60)
-        events = [
-            {"id": str(uuid.uuid4()), "verb": "progressed", "object": {"id": page_id},
-             "timestamp": (end - timedelta(seconds=s)).isoformat(), "result": {"duration": 30}}
-            for s in (30, 0)
-        ]  # fmt: skip
+        events = [_heartbeat(page_id, end - timedelta(seconds=s)) for s in (30, 0)]
         return sender.post(
             "/api/v1/events/", {"sent_at": now.isoformat(), "events": events},
             content_type="application/json", secure=True,

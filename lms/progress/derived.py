@@ -175,10 +175,14 @@ class StudyTime:
         )
 
 
+def _intervals(heartbeats: Iterable[tuple[datetime, Any]]) -> list[tuple[int, int]]:
+    """The intervals of these (timestamp, duration) heartbeats that cover some time."""
+    return [i for i in (_interval(when, duration) for when, duration in heartbeats) if i]
+
+
 def _study_time(heartbeats: Iterable[tuple[datetime, Any]]) -> StudyTime:
     """The time on task of these (timestamp, duration) heartbeats, from nothing."""
-    intervals = [i for i in (_interval(when, duration) for when, duration in heartbeats) if i]
-    added = StudyTime().add(intervals)
+    added = StudyTime().add(_intervals(heartbeats))
     assert added is not None  # from nothing, in order: never refused
     return added
 
@@ -222,13 +226,11 @@ def _added_to(
     if study is None or any(e.course_id != course_id for e in events):
         return None
     study = study.add(
-        i
-        for i in (
-            _interval(e.client_timestamp, (e.result or {}).get("duration"))
+        _intervals(
+            (e.client_timestamp, (e.result or {}).get("duration"))
             for e in events
             if e.verb == Verb.PROGRESSED
         )
-        if i
     )
     if study is None:
         return None

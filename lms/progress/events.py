@@ -4,8 +4,8 @@ Every progress-changing action arrives as a learning event. ``record_events`` st
 new ones (append-only; a UUID seen before is a duplicate with no effect) and, in the same
 transaction, brings the derived rows of the lessons and courses they touch up to date
 (``derived``): from the rows and the new events where that gives what the whole log gives,
-from the whole log where it does not. Batches of one learner are serialised by a row lock on the
-learner, so concurrent batches never lose an update.
+from the whole log where it does not. Batches of one learner are serialised by a row lock
+on the learner, so concurrent batches never lose an update.
 """
 
 from __future__ import annotations
