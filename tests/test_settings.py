@@ -54,6 +54,57 @@ def test_the_web_application_leaves_what_it_loaded_to_the_garbage_collector_no_m
     assert after > before + 100_000  # the modules, models and settings
 
 
+def test_the_web_application_freezes_what_its_first_requests_built():
+    """The URL resolver is built by the first request and kept for the life of the process:
+    the second request's freeze takes it out of the collector's reach."""
+    result = _production(
+        "import gc; from django.urls import get_resolver; import lms.wsgi;"
+        " environ = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/api/v1/events/', 'SERVER_NAME':"
+        " 'aula.example.org', 'SERVER_PORT': '443', 'wsgi.url_scheme': 'https',"
+        " 'HTTP_X_FORWARDED_PROTO': 'https', 'HTTP_HOST': 'aula.example.org',"
+        " 'wsgi.input': __import__('io').BytesIO()};"
+        " answers = [];"
+        " start = lambda status, headers, *rest: answers.append(status);"
+        " tracked = lambda: any(o is get_resolver() for o in gc.get_objects());"
+        " lms.wsgi.application(environ, start); first = tracked();"
+        " lms.wsgi.application(environ, start); second = tracked();"
+        " print(answers, first, second)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("]")[1].split() == ["True", "False"], result.stdout
+    assert result.stdout.count("401 Unauthorized") == 2, result.stdout  # answered as ever
+
+
+def test_the_web_application_freezes_at_the_points_it_names_and_answers_as_django(monkeypatch):
+    import gc
+
+    from lms.wsgi import FreezeWhenWarm
+
+    events: list[str] = []
+    monkeypatch.setattr(gc, "collect", lambda *a: events.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: events.append("freeze"))
+
+    def django(environ, start_response):
+        events.append(f"request {environ['n']}")
+        return [b"answer"]
+
+    application = FreezeWhenWarm(django, after=(3, 1))
+    answers = [application({"n": n}, None) for n in range(1, 7)]
+    assert answers == [[b"answer"]] * 6
+    assert events == [
+        "request 1",
+        "collect",
+        "freeze",  # after the 1st request
+        "request 2",
+        "request 3",
+        "collect",
+        "freeze",  # after the 3rd
+        "request 4",
+        "request 5",
+        "request 6",  # and never again
+    ]
+
+
 @pytest.mark.parametrize(
     ("changes", "named"),
     [
