@@ -5,6 +5,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -16,6 +17,7 @@ from lms.progress.serializers import (
     BatchResultSerializer,
     BatchSerializer,
     RequestErrorSerializer,
+    validate_batch,
 )
 
 
@@ -103,10 +105,10 @@ class EventBatchView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        batch = BatchSerializer(data=request.data)
-        if not batch.is_valid():
-            return _whole_request_error(batch.errors)
-        data = batch.validated_data
+        try:
+            data = validate_batch(request.data)
+        except ValidationError as invalid:
+            return _whole_request_error(invalid.detail)
         learner = data.get("learner")
         if learner is not None and learner != api.queue_key(user_id=request.user.pk):
             return _request_error(

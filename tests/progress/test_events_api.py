@@ -168,6 +168,25 @@ class TestWholeRequest:
             assert response["Content-Type"] == "application/json"
             assert response.json()["detail"]
 
+    @pytest.mark.parametrize(
+        "body", ["null", "[]", '"eventos"', "5", '{"events": null}', '{"events": "x"}', "{}"]
+    )
+    def test_json_that_is_not_a_batch_is_400_saying_what_to_send(self, api_client, body):
+        response = post_raw(api_client, body)
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_batch"
+        assert "«events»" in response.json()["detail"]
+
+    def test_a_wrong_batch_leaves_nothing_behind_for_the_next(self, api_client, enrolled, page):
+        """Batches are validated by one serializer kept for every request: what it found
+        wrong in one batch is not carried into the next."""
+        wrong = api_client.post(URL, {"sent_at": "ayer", "events": [event(page)]}, format="json")
+        assert wrong.json()["code"] == "invalid_sent_at"
+        good = event(page)
+        right = api_client.post(URL, {"events": [good, {"id": 1}]}, format="json")
+        assert statuses(right) == ["accepted", "rejected"]
+        assert LearningEvent.objects.filter(user=enrolled, uuid=good["id"]).exists()
+
     def test_the_wrong_content_type_is_415_json(self, api_client, page):
         response = post_raw(api_client, json.dumps({"events": [event(page)]}), "text/plain")
         assert response.status_code == 415
@@ -368,3 +387,61 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(
     with django_assert_num_queries(queries):
         api.record_events(user=enrolled, items=large)
     assert LessonProgress.objects.filter(user=enrolled).count() == len(lessons)
+
+
+def test_one_serializer_validates_batches_from_many_threads_as_a_new_one_would():
+    """``validate_batch`` shares one ``BatchSerializer`` between requests (and gthread
+    workers' threads): each answer is the one a serializer made for that batch gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rest_framework.exceptions import ValidationError
+
+    from lms.progress.serializers import BatchSerializer, validate_batch
+
+    good = {
+        "id": "0b0a6f2e-7a38-4c1e-9d54-2f1b6f0e9a11",
+        "verb": "progressed",
+        "object": {"id": 42},
+        "timestamp": "2026-11-28T10:15:00-08:00",
+        "result": {"duration": 30},
+    }
+    batches = [
+        {"events": [good]},
+        {"events": [good, {**good, "verb": "passed"}, {**good, "object": 7}]},
+        {"sent_at": "2026-11-28T10:15:02Z", "learner": "u1", "events": [good] * 3},
+        {"sent_at": "mañana", "events": [good]},
+        {"learner": "u" * 40, "events": []},
+        {"events": [{"id": 5}, "x", None]},
+        {"events": "x"},
+        {"events": [good] * 501},
+        {},
+        None,
+        [],
+    ] * 20
+
+    def shared(batch):
+        try:
+            data = validate_batch(batch)
+        except ValidationError as invalid:
+            return ("errors", json.loads(json.dumps(invalid.detail)))
+        return ("valid", repr(data))
+
+    def fresh(batch):
+        serializer = BatchSerializer(data=batch)
+        if serializer.is_valid():
+            return ("valid", repr(dict(serializer.validated_data)))
+        errors = json.loads(json.dumps(serializer.errors))
+        return ("errors", errors)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(shared, batches))
+    expected = [fresh(batch) for batch in batches]
+    # A body of null: DRF's own serializer says "No data provided"; the shared one says
+    # the field may not be null. Both are errors of the whole batch.
+    for index, batch in enumerate(batches):
+        if batch is None:
+            assert answers[index][0] == expected[index][0] == "errors"
+            assert set(answers[index][1]) == set(expected[index][1]) == {"non_field_errors"}
+            answers[index] = expected[index]
+    assert answers == expected
+    assert {kind for kind, _ in answers} == {"valid", "errors"}
