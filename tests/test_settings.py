@@ -302,3 +302,11 @@ def test_a_broker_turns_off_eager_mode():
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
     )
     assert result.stdout.strip() == "False"
+
+
+def test_redis_replies_are_parsed_in_c():
+    """hiredis is installed (pyproject): redis-py parses the replies of the cache, the
+    sessions and the throttles with it instead of in Python."""
+    from redis.connection import DefaultParser
+
+    assert DefaultParser.__name__ == "_HiredisParser"
