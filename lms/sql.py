@@ -11,6 +11,7 @@ does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
@@ -168,34 +169,63 @@ def values(
     return [tuple(_converted(row, converters, connection)) for row in rows]
 
 
-def _insert(model: type[M], objects: Sequence[M], conflict: str) -> None:
-    # Every column but an automatic primary key, as ``bulk_create`` inserts them.
+def _inserts(model: type[M], objects: Sequence[M], conflict: str) -> list[tuple[str, list[Any]]]:
+    """The statements (SQL and parameters) that insert ``objects``: every column but an
+    automatic primary key, as ``bulk_create`` inserts them, in as many statements as the
+    database's limit on parameters asks."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(column(model, f.name) for f in fields)
     row = f"({marks(len(fields))})"
     size = connection.ops.bulk_batch_size(fields, list(objects)) or len(objects)
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), size):
-            batch = objects[start : start + size]
-            sql = (
+    statements = []
+    for start in range(0, len(objects), size):
+        batch = objects[start : start + size]
+        statements.append(
+            (
                 f"INSERT INTO {table(model)} ({columns}) "  # noqa: S608 (names from the model)
-                f"VALUES {', '.join([row] * len(batch))} {conflict}"
-            )
-            cursor.execute(
-                sql,
+                f"VALUES {', '.join([row] * len(batch))} {conflict}",
                 [
                     field.get_db_prep_save(getattr(obj, field.attname), connection)
                     for obj in batch
                     for field in fields
                 ],
             )
+        )
+    return statements
+
+
+def _run(statements: Sequence[tuple[str, list[Any]]]) -> None:
+    with connection.cursor() as cursor:
+        for sql, parameters in statements:
+            cursor.execute(sql, parameters)
 
 
 def insert_new(model: type[M], objects: Sequence[M]) -> None:
     """Insert ``objects``, skipping those that would break a unique constraint:
     ``bulk_create(ignore_conflicts=True)``."""
     if objects:
-        _insert(model, objects, "ON CONFLICT DO NOTHING")
+        _run(_inserts(model, objects, "ON CONFLICT DO NOTHING"))
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """Insert ``objects`` (every field), or update only the fields ``update`` where a row
+    with the same ``unique`` fields exists: ``bulk_create(update_conflicts=True, …)``
+    (SQLite 3.24+)."""
+
+    model: type[models.Model]
+    objects: Sequence[models.Model]
+    unique: Sequence[str]
+    update: Sequence[str]
+
+    def statements(self) -> list[tuple[str, list[Any]]]:
+        if not self.objects:
+            return []
+        keys = ", ".join(column(self.model, name) for name in self.unique)
+        changes = ", ".join(
+            f"{name} = EXCLUDED.{name}" for name in (column(self.model, n) for n in self.update)
+        )
+        return _inserts(self.model, self.objects, f"ON CONFLICT ({keys}) DO UPDATE SET {changes}")
 
 
 def upsert(
@@ -205,11 +235,27 @@ def upsert(
     unique: Sequence[str],
     update: Sequence[str],
 ) -> None:
-    """Insert ``objects`` (every field), or update only the fields ``update`` where a row
-    with the same ``unique`` fields exists: ``bulk_create(update_conflicts=True, …)``
-    (SQLite 3.24+)."""
-    if not objects:
+    """``Upsert(model, objects, unique, update)``, now."""
+    _run(Upsert(model, objects, unique, update).statements())
+
+
+# PostgreSQL's limit on the parameters of one statement.
+_MAX_PARAMETERS = 65_535
+
+
+def upsert_together(*writes: Upsert) -> None:
+    """Each of ``writes``, in order. On PostgreSQL in one statement when they fit in one:
+    the first ones as data-modifying ``WITH`` queries of the last (they touch other
+    tables, so none needs to see another's rows), one round trip instead of one each."""
+    statements = [statement for write in writes for statement in write.statements()]
+    if (
+        connection.vendor != "postgresql"
+        or len(statements) < 2
+        or sum(len(parameters) for _sql, parameters in statements) > _MAX_PARAMETERS
+        or len({write.model for write in writes if write.objects}) < len(statements)
+    ):
+        _run(statements)
         return
-    keys = ", ".join(column(model, name) for name in unique)
-    changes = ", ".join(f"{name} = EXCLUDED.{name}" for name in (column(model, n) for n in update))
-    _insert(model, objects, f"ON CONFLICT ({keys}) DO UPDATE SET {changes}")
+    *first, (last, parameters) = statements
+    queries = ", ".join(f"w{number} AS ({sql})" for number, (sql, _p) in enumerate(first))
+    _run([(f"WITH {queries} {last}", [p for _s, ps in first for p in ps] + parameters)])

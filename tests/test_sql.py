@@ -5,10 +5,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from lms import sql
 from lms.enrollment import api as enrollment_api
-from lms.progress.models import DailyActivity, LearningEvent, LessonProgress
+from lms.progress.models import CourseProgress, DailyActivity, LearningEvent, LessonProgress
 
 T0 = datetime(2026, 11, 2, 23, 30, 15, 123456, tzinfo=UTC)
 
@@ -115,6 +116,61 @@ def test_a_large_write_is_split_as_the_database_needs(educando):
     sql.upsert(LessonProgress, rows, unique=["user", "page_id"], update=[*fields, "course_id"])
     assert LessonProgress.objects.filter(user=educando).count() == 5000
     assert LessonProgress.objects.get(user=educando, page_id=4321).time_spent_seconds == 4321
+
+
+def _lesson(user, page_id, seconds):
+    return LessonProgress(
+        user=user, page_id=page_id, course_id=7, status="started", started_at=T0,
+        completed_at=None, last_activity_at=T0, time_spent_seconds=seconds,
+    )  # fmt: skip
+
+
+def _course(user, seconds):
+    return CourseProgress(
+        user=user, course_id=7, required_total=5, required_done=0, percent=0,
+        last_page_id=11, last_activity_at=T0, time_spent_seconds=seconds,
+    )  # fmt: skip
+
+
+def _writes(user, lessons, seconds):
+    update = ["time_spent_seconds"]
+    return (
+        sql.Upsert(LessonProgress, lessons, unique=["user", "page_id"], update=update),
+        sql.Upsert(CourseProgress, [_course(user, seconds)], ["user", "course_id"], update),
+    )
+
+
+def test_upserts_together_have_the_effect_of_each_in_turn(educando, django_assert_num_queries):
+    """On PostgreSQL in one statement (one round trip); elsewhere one each."""
+    sql.upsert_together(*_writes(educando, [_lesson(educando, 11, 30)], 30))
+    one_each = connection.vendor != "postgresql"
+    with django_assert_num_queries(2 if one_each else 1):
+        sql.upsert_together(
+            *_writes(educando, [_lesson(educando, 11, 90), _lesson(educando, 12, 5)], 95)
+        )
+    lessons = dict(
+        LessonProgress.objects.filter(user=educando).values_list("page_id", "time_spent_seconds")
+    )
+    assert lessons == {11: 90, 12: 5}
+    assert CourseProgress.objects.get(user=educando, course_id=7).time_spent_seconds == 95
+    assert LessonProgress.objects.get(user=educando, page_id=11).started_at == T0
+
+
+def test_upserts_together_too_large_for_one_statement_are_made_one_by_one(educando):
+    """55,000 values of lesson rows and 16,000 of course rows: each fits in a statement
+    on PostgreSQL (65,535 at most), both together do not."""
+    lessons = [_lesson(educando, page_id, page_id) for page_id in range(1, 5001)]
+    courses = [_course(educando, seconds=n) for n in range(2000)]
+    for number, row in enumerate(courses):
+        row.course_id = number + 1
+    sql.upsert_together(
+        sql.Upsert(LessonProgress, lessons, unique=["user", "page_id"], update=["course_id"]),
+        sql.Upsert(CourseProgress, courses, unique=["user", "course_id"], update=["percent"]),
+    )
+    assert LessonProgress.objects.filter(user=educando).count() == 5000
+    assert LessonProgress.objects.get(user=educando, page_id=4321).time_spent_seconds == 4321
+    assert CourseProgress.objects.filter(user=educando).count() == 2000
+    assert CourseProgress.objects.get(user=educando, course_id=1234).time_spent_seconds == 1233
 
 
 @pytest.mark.parametrize("withdrawn", [False, True])

@@ -299,7 +299,8 @@ def recompute(
                 ),
             )
         )
-    sql.upsert(
+    # Written with the course rows (``_recompute_courses``): one statement on PostgreSQL.
+    lesson_rows = sql.Upsert(
         LessonProgress,
         rows,
         unique=["user", "page_id"],
@@ -324,7 +325,11 @@ def recompute(
     for lesson in lessons.values():
         by_course[lesson["course_id"]].append(lesson)
     return _recompute_courses(
-        user_id=user_id, course_ids=course_ids, structure=structure, lessons=by_course
+        user_id=user_id,
+        course_ids=course_ids,
+        structure=structure,
+        lessons=by_course,
+        lesson_rows=lesson_rows,
     )
 
 
@@ -334,7 +339,10 @@ def _recompute_courses(
     course_ids: set[int],
     structure: dict[int, courses_api.CourseSteps] | None,
     lessons: dict[int, list[dict[str, Any]]],
+    lesson_rows: sql.Upsert,
 ) -> list[int]:
+    """The learner's course rows from their lesson rows (``lessons``, as updated), written
+    together with the updated lesson rows (``lesson_rows``)."""
     if structure is None or not course_ids <= structure.keys():
         structure = courses_api.course_steps(course_ids=course_ids)
     rows, newly_completed = [], []
@@ -371,18 +379,21 @@ def _recompute_courses(
             )
         ):
             newly_completed.append(course_id)
-    sql.upsert(
-        CourseProgress,
-        rows,
-        unique=["user", "course_id"],
-        update=[
-            "required_total",
-            "required_done",
-            "percent",
-            "last_page_id",
-            "last_activity_at",
-            "time_spent_seconds",
-        ],
+    sql.upsert_together(
+        lesson_rows,
+        sql.Upsert(
+            CourseProgress,
+            rows,
+            unique=["user", "course_id"],
+            update=[
+                "required_total",
+                "required_done",
+                "percent",
+                "last_page_id",
+                "last_activity_at",
+                "time_spent_seconds",
+            ],
+        ),
     )
     return newly_completed
 

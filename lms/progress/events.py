@@ -222,7 +222,6 @@ def record_parsed(
                 results[index].status = "accepted" if event.uuid in inserted else "duplicate"
             new_rows = [row for row in rows if row.uuid in inserted]
             if new_rows:
-                record_days(user_id=user.pk, events=new_rows)
                 completed = recompute(
                     user_id=user.pk,
                     page_ids={row.object_id for row in new_rows},
@@ -236,25 +235,35 @@ def record_parsed(
     return BatchResult(results, completed)
 
 
-# PostgreSQL: one statement stores the new events and says which they were. Event ids are
-# the learner's own (unique per learner): the same UUID from someone else is another event,
+# PostgreSQL: one statement stores the new events, notes the (course, local day) pairs
+# they fall on (``derived.record_days``: the day in the site's time zone, as
+# ``timezone.localdate`` gives it) and says which events were new. Event ids are the
+# learner's own (unique per learner): the same UUID from someone else is another event,
 # and nothing here tells one learner about another's events.
 _INSERT_NEW = """
-INSERT INTO progress_learningevent (
-    uuid, user_id, verb, object_id, course_id, result, client_timestamp,
-    clock_correction, received_at, source, schema_version
+WITH new AS (
+    INSERT INTO progress_learningevent (
+        uuid, user_id, verb, object_id, course_id, result, client_timestamp,
+        clock_correction, received_at, source, schema_version
+    )
+    SELECT * FROM unnest(
+        %s::uuid[], %s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[], %s::text[]::jsonb[],
+        %s::timestamptz[], %s::interval[], %s::timestamptz[], %s::varchar[], %s::smallint[]
+    )
+    ON CONFLICT (user_id, uuid) DO NOTHING
+    RETURNING uuid, course_id, client_timestamp
+), days AS (
+    INSERT INTO progress_dailyactivity (user_id, course_id, day)
+    SELECT DISTINCT %s::bigint, course_id, (client_timestamp AT TIME ZONE %s)::date FROM new
+    ON CONFLICT DO NOTHING
 )
-SELECT * FROM unnest(
-    %s::uuid[], %s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[], %s::text[]::jsonb[],
-    %s::timestamptz[], %s::interval[], %s::timestamptz[], %s::varchar[], %s::smallint[]
-)
-ON CONFLICT (user_id, uuid) DO NOTHING
-RETURNING uuid
+SELECT uuid FROM new
 """
 
 
 def _insert_new(*, user_id: int, rows: list[LearningEvent]) -> set[uuid_module.UUID]:
-    """Store the rows whose id the learner does not have yet; return their ids."""
+    """Store the rows whose id the learner does not have yet, and the days they fall on
+    (``record_days``); return their ids."""
     if connection.vendor == "postgresql":
         columns: Any = [  # one array per column (Django's stubs only know scalar params)
             [row.uuid for row in rows],
@@ -268,6 +277,8 @@ def _insert_new(*, user_id: int, rows: list[LearningEvent]) -> set[uuid_module.U
             [row.received_at for row in rows],
             [row.source for row in rows],
             [row.schema_version for row in rows],
+            user_id,
+            timezone.get_default_timezone_name(),
         ]
         with connection.cursor() as cursor:
             cursor.execute(_INSERT_NEW, columns)
@@ -279,6 +290,7 @@ def _insert_new(*, user_id: int, rows: list[LearningEvent]) -> set[uuid_module.U
     )
     new = [row for row in rows if row.uuid not in known]
     LearningEvent.objects.bulk_create(new, ignore_conflicts=True)
+    record_days(user_id=user_id, events=new)
     return {row.uuid for row in new}
 
 

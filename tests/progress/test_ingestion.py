@@ -1,10 +1,11 @@
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -283,6 +284,52 @@ class TestTimeKeptWithoutTheLog:
         row.refresh_from_db()
         assert row.completed_at == done - timedelta(minutes=1)  # the earliest counts
         assert announced == []
+
+
+class TestStudyDays:
+    """Each new event notes the day it fell on in the site's time zone (weekly charts and
+    "active in the last N days" read these rows): on PostgreSQL in the statement that
+    stores the events, on SQLite after it; both as ``timezone.localdate`` says."""
+
+    def _days(self, user):
+        return sorted(DailyActivity.objects.filter(user=user).values_list("course_id", "day"))
+
+    @pytest.mark.parametrize(
+        ("zone", "days"),
+        [
+            # 23:30 on the 2nd and 00:30 on the 3rd in Los Angeles (UTC-8 in November)
+            ("America/Los_Angeles", [date(2026, 11, 2), date(2026, 11, 3)]),
+            # 01:30 and 02:30 on the 3rd in Mexico City (UTC-6)
+            ("America/Mexico_City", [date(2026, 11, 3)]),
+        ],
+    )
+    def test_days_are_local_dates_of_the_site(self, enrolled, course, page, zone, days):
+        before = datetime(2026, 11, 3, 7, 30, tzinfo=UTC)
+        after = datetime(2026, 11, 3, 8, 30, tzinfo=UTC)
+        course_id = course.pk
+        with override_settings(TIME_ZONE=zone):
+            again = event(page, "progressed", at=before, duration=30)
+            api.record_events(user=enrolled, items=[again, event(page, at=after)])
+            api.record_events(user=enrolled, items=[again])  # a duplicate notes nothing new
+            assert [timezone.localdate(t) for t in (before, after)] == (
+                days if len(days) == 2 else days * 2
+            )
+        assert self._days(enrolled) == [(course_id, day) for day in days]
+
+    def test_a_later_batch_adds_its_own_day_only(self, enrolled, course, page):
+        course_id = course.pk
+        api.record_events(user=enrolled, items=[event(page, at=T0)])
+        api.record_events(
+            user=enrolled,
+            items=[
+                event(page, at=T0 + timedelta(minutes=5)),
+                event(page, at=T0 + timedelta(days=2)),
+            ],
+        )
+        assert self._days(enrolled) == [
+            (course_id, date(2026, 11, 2)),
+            (course_id, date(2026, 11, 4)),
+        ]
 
 
 def _heartbeat_batches(pages):
