@@ -314,19 +314,21 @@ def submit_attempt(
     author republished meanwhile. A missing or forged token, and finals and diagnostics,
     are graded against the live revision.
     """
-    live = assessment.live_revision
-    if live is None or not assessment.live:
+    # The live revision's id only: its content comes kept per revision (``assessment_at``).
+    live_id = assessment.live_revision_id
+    if live_id is None or not assessment.live:
         raise AttemptError("not_live", _("Esta evaluación no está publicada."))
     shown_id = _revision_shown(shown_revision, assessment_id=assessment.pk)
-    revision = live
+    revision_id = live_id
     if (
         shown_id is not None
-        and shown_id != live.pk
+        and shown_id != live_id
         and assessment.kind == courses_api.AssessmentKind.PRACTICE
     ):
-        revision = courses_api.page_revision(page_id=assessment.pk, revision_id=shown_id) or live
+        pinned = courses_api.page_revision(page_id=assessment.pk, revision_id=shown_id)
+        revision_id = pinned.pk if pinned is not None else live_id
     # What is graded (``content``) and the course, kept per revision (no query once kept).
-    content, course = courses_api.assessment_at(revision_id=revision.pk)
+    content, course = courses_api.assessment_at(revision_id=revision_id)
     if course is not None and not enrollment_api.is_enrolled(user=user, course_id=course.pk):
         raise AttemptError(
             "not_enrolled", _("Inscríbase en el curso para presentar esta evaluación.")
@@ -377,7 +379,7 @@ def submit_attempt(
             assessment=content,
             attempt_number=taken + 1,
             previous_ids=previous_ids,
-            revision_id=revision.pk,
+            revision_id=revision_id,
             excluded_ids=final_exclusions(user_id=user.pk, assessment=content),
         )
         drawn_ids = [block.id for block in questions]
@@ -409,7 +411,7 @@ def submit_attempt(
             user=user,
             assessment_id=assessment.pk,
             course_id=course.pk if course else None,
-            revision_id=revision.pk,
+            revision_id=revision_id,
             number=taken + 1,
             submitted_at=now,
             question_ids=drawn_ids,

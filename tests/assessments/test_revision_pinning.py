@@ -99,3 +99,23 @@ def test_a_final_is_always_graded_against_the_live_revision(client, enrolled, co
     _post(client, final, {}, earlier)
     attempt = Attempt.objects.get(user=enrolled, assessment_id=final.pk)
     assert attempt.revision_id == final.live_revision_id != earlier
+
+
+def test_a_submission_reads_no_revision_once_its_content_is_kept(client, enrolled):
+    """What is graded comes kept per revision (``courses_api.assessment_at``): a quiz sent
+    again with the same revision reads no revision row (their content is the whole quiz,
+    questions and explanations), whether it names the revision or goes by the live one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    quiz = _practice()
+    answers = right_answers(quiz)
+    client.force_login(enrolled)
+    _post(client, quiz, answers, quiz.live_revision_id)  # keeps the revision's content
+    for revision in (quiz.live_revision_id, None):
+        with CaptureQueriesContext(connection) as queries:
+            response = _post(client, quiz, answers, revision)
+        assert response.status_code == 302
+        read = [q["sql"] for q in queries.captured_queries if "wagtailcore_revision" in q["sql"]]
+        assert read == []
+    assert Attempt.objects.filter(user=enrolled, assessment_id=quiz.pk).count() == 3
