@@ -8,9 +8,9 @@ templates, the translation catalogues, the database connection and its prepared
 statements), so the process freezes again after its 1st, 10th, 100th and 1,000th request
 (``FreezeWhenWarm``). On the benchmark machine, with only the first freeze, a full
 collection stopped a worker for about 60 ms every hundred or so requests, and the
-collector took 13 % of the CPU of a learner's mix of requests; frozen after warming up,
-5 % (``bench/capacity.py``). With ``--preload`` the master freezes before forking, which
-also keeps those pages shared between the workers.
+collector took 13 % of the CPU of a learner's mix of requests (``bench/capacity.py``'s
+request types, run in one process); frozen after warming up, 5 %. With ``--preload`` the
+master freezes before forking, which also keeps those pages shared between the workers.
 """
 
 import gc

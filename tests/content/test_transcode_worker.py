@@ -73,6 +73,13 @@ def test_a_worker_makes_the_versions_into_s3(broker, committed, clip):
         document = upload(committed, "clase.mp4", clip)
         try:
             processing = wait_for(lambda: processing_ended(document), 180, "the transcode")
+            # The task commits its result, then returns and the worker logs how it ended:
+            # stopped in between, the worker never logs it (as the other tests, wait).
+            wait_for(
+                lambda: [e for _, e in worker.task_lines(TRANSCODE)][-1:] == ["succeeded"],
+                30,
+                "the worker to log the end of the task",
+            )
         except AssertionError:
             print(worker.log.read_text()[-4000:])
             raise
