@@ -248,11 +248,14 @@ def upsert_together(*writes: Upsert) -> None:
     the first ones as data-modifying ``WITH`` queries of the last (they touch other
     tables, so none needs to see another's rows), one round trip instead of one each."""
     statements = [statement for write in writes for statement in write.statements()]
+    tables = {write.model for write in writes if write.objects}
     if (
         connection.vendor != "postgresql"
         or len(statements) < 2
         or sum(len(parameters) for _sql, parameters in statements) > _MAX_PARAMETERS
-        or len({write.model for write in writes if write.objects}) < len(statements)
+        # One statement per table: a table written twice in one statement could not see
+        # its own first write.
+        or len(tables) < len(statements)
     ):
         _run(statements)
         return
